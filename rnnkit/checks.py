@@ -1,0 +1,340 @@
+"""The checks engine: run a student's function on an exercise's cases and say what is wrong.
+
+    check("rnn_cell_forward", rnn_cell_forward)              # visible cases, in a test cell
+    check("rnn_cell_forward", rnn_cell_forward, hidden=True) # hidden cases, in the hidden tests
+
+Every case builds its inputs from its own seed (np.random.default_rng), so a student's use of
+np.random never changes what is tested. The student's function gets copies of the inputs, runs
+with NumPy warnings and stderr captured (nbgrader scores a cell that writes to stderr 0), and its
+result is compared with the Keras reference. When it differs, the message says where (case, time
+step, batch row, unit), by how much, the tolerance, and — when the result matches a catalogued
+mistake — the mistake's name and a hint. Nothing raised inside the checker reaches the student
+as a traceback: a failure is one CheckFailed with that message.
+"""
+import contextlib
+import io
+import os
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnkit import registry
+from rnnkit.registry import AXIS_NAMES, TIME_AXES
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class CheckFailed(AssertionError):
+    """A student's function does not match its reference; the message says how."""
+
+
+@dataclass
+class CaseResult:
+    case: registry.Case
+    inputs: dict
+    expected: tuple
+    got: tuple = None          # None when the function raised or returned something unusable
+    problem: str = ""          # why `got` is None, or why it is wrong
+    wrong: list = field(default_factory=list)   # indices of outputs that differ
+    max_diff: float = 0.0
+
+    @property
+    def ok(self):
+        return self.got is not None and not self.wrong and not self.problem
+
+
+@dataclass
+class Result:
+    exercise: registry.Exercise
+    passed: bool
+    message: str
+    mistake: str = ""          # the catalogued mistake's name, when one was recognised
+    cases: list = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- public API
+def check(name, fn, hidden=False):
+    """Check `fn` against exercise `name`; print one line if it passes, raise CheckFailed if not."""
+    __tracebackhide__ = True  # IPython hides this frame: the student sees the message only
+    result = evaluate(name, fn, hidden=hidden)
+    if not result.passed:
+        raise CheckFailed(result.message) from None
+    print(result.message)
+
+
+def evaluate(name, fn, hidden=False):
+    """Run the visible (or hidden) cases of exercise `name` on `fn` and return a Result."""
+    try:
+        exercise = registry.get(name) if isinstance(name, str) else name
+        return _evaluate(exercise, fn, exercise.select(hidden))
+    except Exception as exc:  # a bug in the checker must not look like a student traceback
+        return Result(exercise=None, passed=False,
+                      message=f"The checker itself failed on {name!r} ({type(exc).__name__}: {exc}). "
+                              "This is not your fault: tell your instructor.")
+
+
+# ----------------------------------------------------------------------------- running cases
+@contextlib.contextmanager
+def _quiet():
+    """Keep NumPy warnings, Python warnings and stray stderr writes out of the cell's stderr."""
+    sink = io.StringIO()
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        yield sink
+
+
+def make_inputs(exercise, case):
+    """The inputs of one case, from its own seed (independent of any global RNG state)."""
+    rng = np.random.default_rng(case.seed)
+    return {k: _cast(v, case.dtype) for k, v in exercise.make_inputs(rng, case).items()}
+
+
+def _cast(value, dtype):
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype) if value.dtype.kind == "f" else value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_cast(v, dtype) for v in value)
+    return value
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def _student_frames(tb):
+    """The frames of a traceback that belong to the student's code (not numpy, not rnnkit)."""
+    frames = [f for f in traceback.extract_tb(tb)
+              if not f.filename.startswith(_PACKAGE_DIR) and "site-packages" not in f.filename
+              and "/lib/python" not in f.filename]
+    return frames
+
+
+def _describe_exception(exc):
+    kind = type(exc).__name__
+    if isinstance(exc, NotImplementedError):
+        return "it raises NotImplementedError: it is not implemented yet"
+    text = f"it raised {kind}: {exc}".rstrip(": ")
+    frames = _student_frames(exc.__traceback__)
+    if frames:
+        f = frames[-1]
+        text += f" (in {f.name}, line {f.lineno}: {(f.line or '').strip()})"
+    return text
+
+
+def _normalise(exercise, value):
+    """Turn what the student returned into a tuple of plain float64 ndarrays, or explain why not."""
+    n = len(exercise.outputs)
+    names = ", ".join(o.name for o in exercise.outputs)
+    if value is None:
+        return None, "it returned None: is the `return` statement missing?"
+    if n == 1:
+        if isinstance(value, (tuple, list)) and len(value) != 0 and all(
+                isinstance(v, np.ndarray) for v in value):
+            return None, f"it returned a {type(value).__name__} of {len(value)} arrays; return {names} itself"
+        items = (value,)
+    else:
+        if not isinstance(value, (tuple, list)) or len(value) != n:
+            got = f"a {type(value).__name__}" + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+            return None, f"it returned {got}; expected a tuple ({names})"
+        items = tuple(value)
+    arrays = []
+    for out, item in zip(exercise.outputs, items):
+        try:
+            arr = np.array(item, dtype=np.float64, subok=False)
+        except Exception:
+            return None, f"{out.name} is not a numeric array (got {type(item).__name__})"
+        arrays.append(arr)
+    return tuple(arrays), ""
+
+
+def _call(fn, inputs, args):
+    """Call the student's function on copies of the inputs; returns (value, problem)."""
+    with _quiet():
+        try:
+            return fn(*[_copy(inputs[a]) for a in args]), ""
+        except Exception as exc:
+            return None, _describe_exception(exc)
+
+
+def _reference(exercise, inputs):
+    with _quiet():
+        out = exercise.reference(**_copy(inputs))
+    return tuple(np.asarray(o, dtype=np.float64) for o in (out if isinstance(out, tuple) else (out,)))
+
+
+def _violations(got, expected, atol, rtol):
+    """Boolean mask of entries outside tolerance (NaN and inf count as outside)."""
+    with np.errstate(all="ignore"):
+        bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))
+    return bad
+
+
+def _close(a, b, atol, rtol, equal_nan=False):
+    if a.shape != b.shape:
+        return False
+    if equal_nan:
+        both_nan = np.isnan(a) & np.isnan(b)
+        a, b = np.where(both_nan, 0.0, a), np.where(both_nan, 0.0, b)
+        same_inf = np.isinf(a) & (a == b)
+        a, b = np.where(same_inf, 0.0, a), np.where(same_inf, 0.0, b)
+    return not _violations(a, b, atol, rtol).any()
+
+
+def _max_diff(got, expected):
+    with np.errstate(all="ignore"):
+        d = np.abs(got - expected)
+    return float(np.nanmax(np.where(np.isfinite(d), d, np.inf))) if d.size else 0.0
+
+
+def _run_case(exercise, fn, case):
+    inputs = make_inputs(exercise, case)
+    result = CaseResult(case=case, inputs=inputs, expected=_reference(exercise, inputs))
+    value, problem = _call(fn, inputs, exercise.args)
+    if problem:
+        result.problem = problem
+        return result
+    got, problem = _normalise(exercise, value)
+    if problem:
+        result.problem = problem
+        return result
+    result.got = got
+    for i, (out, g, e) in enumerate(zip(exercise.outputs, got, result.expected)):
+        if g.shape != e.shape:
+            result.wrong.append(i)
+            result.max_diff = float("inf")
+        elif _violations(g, e, exercise.atol, exercise.rtol).any():
+            result.wrong.append(i)
+            result.max_diff = max(result.max_diff, _max_diff(g, e))
+        else:
+            result.max_diff = max(result.max_diff, _max_diff(g, e))
+    return result
+
+
+@contextlib.contextmanager
+def _spy(fn, helpers):
+    """Count calls of the helper functions that `fn` looks up in its module's globals."""
+    namespace = getattr(fn, "__globals__", None)
+    counts, originals = {}, {}
+    if namespace is not None:
+        for name in helpers:
+            original = namespace.get(name)
+            if callable(original):
+                originals[name] = original
+                counts[name] = 0
+
+                def spy(*a, _name=name, _original=original, **k):
+                    counts[_name] += 1
+                    return _original(*a, **k)
+                namespace[name] = spy
+    try:
+        yield counts
+    finally:
+        for name, original in originals.items():
+            namespace[name] = original
+
+
+# ----------------------------------------------------------------------------- diagnosis
+def _locate(out, got, expected, exercise):
+    """Text naming the first position (earliest time step first) where got differs."""
+    bad = _violations(got, expected, exercise.atol, exercise.rtol)
+    idx = np.argwhere(bad)
+    if len(idx) == 0:
+        return ""
+    time_axes = [i for i, d in enumerate(out.dims) if d in TIME_AXES]
+    order = time_axes + [i for i in range(len(out.dims)) if i not in time_axes]
+    first = min(map(tuple, idx), key=lambda p: tuple(p[i] for i in order))
+    parts = [f"{AXIS_NAMES.get(out.dims[i], out.dims[i])}{'=' if out.dims[i] in TIME_AXES else ' '}{first[i]}"
+             for i in order]
+    where = f" at {', '.join(parts)}" if parts else ""
+    return (f"{out.name} differs{where}: yours {got[first]:.6g}, {exercise.reference_name} "
+            f"{expected[first]:.6g}")
+
+
+def _recognise(exercise, results):
+    """The first catalogued mistake that explains every wrong output the student produced."""
+    for mistake in exercise.mistakes:
+        explained = 0
+        consistent = True
+        for r in results:
+            if r.got is None or not r.wrong:
+                continue
+            try:
+                with _quiet():
+                    m_out = mistake.output(**_copy(r.inputs))
+                m_out = tuple(np.asarray(o, dtype=np.float64) for o in
+                              (m_out if isinstance(m_out, tuple) else (m_out,)))
+            except Exception:
+                continue  # the mistake cannot happen with these shapes
+            for i in r.wrong:
+                if _close(r.got[i], m_out[i], exercise.atol, exercise.rtol, equal_nan=True):
+                    explained += 1
+                else:
+                    consistent = False
+            if not consistent:
+                break
+        if consistent and explained:
+            return mistake
+    return None
+
+
+def _failure_message(exercise, fn, results, counts):
+    name = exercise.name
+    head = f"{name} does not match {exercise.reference_name} yet."
+    failing = [r for r in results if not r.ok]
+    lines = [head]
+    mistake = None
+    if failing:
+        r = failing[0]
+        if r.got is None:
+            lines.append(f"  On case {r.case.describe()} {r.problem}.")
+        else:
+            for i in r.wrong:
+                out = exercise.outputs[i]
+                g, e = r.got[i], r.expected[i]
+                if g.shape != e.shape:
+                    lines.append(f"  On case {r.case.describe()}: {out.name} has shape {g.shape}, "
+                                 f"expected {out.shape_text(r.case.sizes)}.")
+                else:
+                    lines.append(f"  On case {r.case.describe()}: {_locate(out, g, e, exercise)}; "
+                                 f"largest difference {_max_diff(g, e):.3g} "
+                                 f"(tolerance {exercise.atol:g} + {exercise.rtol:g} x |reference|).")
+                    if not np.isfinite(g).all() and np.isfinite(e).all():
+                        lines.append(f"  {out.name} contains NaN or inf where the reference is finite.")
+        mistake = _recognise(exercise, results)
+    missing_calls = [h for h in exercise.must_call if counts.get(h, 0) == 0]
+    if mistake is None and missing_calls and not failing:
+        helper = missing_calls[0]
+        mistake = registry.Mistake(
+            name=f"does not use {helper}",
+            hint=f"build {name} from your own {helper}, calling it once per time step.",
+            output=None)
+        lines.append(f"  The values are right, but {name} never calls {helper}.")
+    if mistake is not None:
+        lines.append(f"  Recognised mistake: {mistake.name}. Hint: {mistake.hint}")
+    for helper in exercise.must_call:
+        helper_fn = getattr(fn, "__globals__", {}).get(helper)
+        if callable(helper_fn) and failing:
+            if not evaluate(helper, helper_fn).passed:
+                lines.append(f"  Note: your {helper} does not pass its own check yet; fix it first.")
+    return "\n".join(lines), (mistake.name if mistake else "")
+
+
+def _evaluate(exercise, fn, cases):
+    if not callable(fn):
+        return Result(exercise, False, f"{exercise.name}: expected a function, got {type(fn).__name__}.")
+    with _spy(fn, exercise.must_call) as counts:
+        results = [_run_case(exercise, fn, case) for case in cases]
+    if all(r.ok for r in results) and all(counts.get(h, 0) > 0 for h in exercise.must_call):
+        kind = "hidden" if cases and cases[0].hidden else "visible"
+        worst = max((r.max_diff for r in results), default=0.0)
+        message = (f"{exercise.name} matches {exercise.reference_name} on {len(results)} {kind} "
+                   f"case{'s' if len(results) != 1 else ''} (largest difference {worst:.1e}).")
+        return Result(exercise, True, message, cases=results)
+    message, mistake = _failure_message(exercise, fn, results, counts)
+    return Result(exercise, False, message, mistake=mistake, cases=results)

@@ -1,0 +1,136 @@
+"""Keras references with weights given as NumPy arrays, and the weight layouts written down once.
+
+Notation (every notebook uses it): N batch, T time steps, D input features, H hidden units,
+V vocabulary or output classes. Row vectors, batch-major sequences: x (N, T, D), h (N, H).
+
+Keras weight layouts (Keras 3; checked by tests/test_reference.py against NumPy):
+
+* SimpleRNN / SimpleRNNCell: ``kernel`` Wx (D, H), ``recurrent_kernel`` Wh (H, H), ``bias`` b (H,);
+  ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)``.
+* Dense: ``kernel`` W (H, V), ``bias`` b (V,); ``y = activation(h W + b)`` on the last axis.
+* LSTM / LSTMCell: kernel W (D, 4H), recurrent_kernel U (H, 4H), bias b (4H,), columns in the
+  gate order **[i, f, c, o]** (input, forget, candidate, output); ``unit_forget_bias=True``
+  initialises the forget slice of the bias to 1. Gates use sigmoid, candidate and output tanh:
+  ``c_t = f * c_{t-1} + i * tanh(.)``, ``h_t = o * tanh(c_t)``.
+* GRU / GRUCell with ``reset_after=True`` (the default): kernel W (D, 3H), recurrent_kernel
+  U (H, 3H), bias b (2, 3H) (row 0 input bias, row 1 recurrent bias), columns **[z, r, h]**;
+  ``h_t = z * h_{t-1} + (1 - z) * tanh(x W_h + b0_h + r * (h_{t-1} U_h + b1_h))``.
+* Bidirectional: weights of the forward layer, then the backward one; the backward half of the
+  output equals ``forward(x[:, ::-1])[:, ::-1]``; merge_mode "concat" by default.
+
+References are built in float64 by default, so that a check measures the student's error and not
+the reference's.
+"""
+import numpy as np
+
+from rnnkit.runtime import import_tf
+
+LSTM_GATES = ("i", "f", "c", "o")
+GRU_GATES = ("z", "r", "h")
+
+
+def _keras():
+    return import_tf()[1]
+
+
+def _np(t):
+    return np.asarray(t.numpy() if hasattr(t, "numpy") else t)
+
+
+# ----------------------------------------------------------------------------- weight converters
+def split_gates(kernel, gates):
+    """Split a fused kernel (..., len(gates) * H) into a dict gate -> (..., H) in Keras's order."""
+    kernel = np.asarray(kernel)
+    parts = np.split(kernel, len(gates), axis=-1)
+    return dict(zip(gates, parts))
+
+
+def join_gates(per_gate, gates):
+    """Inverse of split_gates: concatenate per-gate blocks along the last axis in `gates` order."""
+    missing = [g for g in gates if g not in per_gate]
+    if missing:
+        raise KeyError(f"expected blocks for gates {list(gates)}, missing {missing}.")
+    return np.concatenate([np.asarray(per_gate[g]) for g in gates], axis=-1)
+
+
+# ----------------------------------------------------------------------------- builders
+def simple_rnn_cell(Wx, Wh, b, activation="tanh", use_bias=True, dtype="float64"):
+    """A built keras.layers.SimpleRNNCell holding Wx (D, H), Wh (H, H) and b (H,)."""
+    keras = _keras()
+    D, H = np.shape(Wx)
+    cell = keras.layers.SimpleRNNCell(H, activation=activation, use_bias=use_bias, dtype=dtype)
+    cell.build((None, D))
+    cell.set_weights([Wx, Wh, b] if use_bias else [Wx, Wh])
+    return cell
+
+
+def simple_rnn(Wx, Wh, b, activation="tanh", use_bias=True, go_backwards=False,
+               return_sequences=True, return_state=True, dtype="float64"):
+    """A built keras.layers.SimpleRNN holding Wx (D, H), Wh (H, H) and b (H,)."""
+    keras = _keras()
+    D, H = np.shape(Wx)
+    layer = keras.layers.SimpleRNN(H, activation=activation, use_bias=use_bias,
+                                   go_backwards=go_backwards, return_sequences=return_sequences,
+                                   return_state=return_state, dtype=dtype)
+    layer.build((None, None, D))
+    layer.set_weights([Wx, Wh, b] if use_bias else [Wx, Wh])
+    return layer
+
+
+def dense(W, b, activation=None, use_bias=True, dtype="float64"):
+    """A built keras.layers.Dense holding W (H, V) and b (V,)."""
+    keras = _keras()
+    H, V = np.shape(W)
+    layer = keras.layers.Dense(V, activation=activation, use_bias=use_bias, dtype=dtype)
+    layer.build((None, H))
+    layer.set_weights([W, b] if use_bias else [W])
+    return layer
+
+
+def lstm(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
+    """A built keras.layers.LSTM holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
+    keras = _keras()
+    D, H4 = np.shape(W)
+    layer = keras.layers.LSTM(H4 // 4, return_sequences=return_sequences, return_state=return_state,
+                              dtype=dtype, **kwargs)
+    layer.build((None, None, D))
+    layer.set_weights([W, U, b])
+    return layer
+
+
+def gru(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
+    """A built keras.layers.GRU (reset_after=True) holding W (D, 3H), U (H, 3H), b (2, 3H)."""
+    keras = _keras()
+    D, H3 = np.shape(W)
+    layer = keras.layers.GRU(H3 // 3, return_sequences=return_sequences, return_state=return_state,
+                             dtype=dtype, **kwargs)
+    layer.build((None, None, D))
+    layer.set_weights([W, U, b])
+    return layer
+
+
+# ----------------------------------------------------------------------------- runners (NumPy in, NumPy out)
+def _f64(*arrays):
+    return [np.asarray(a, dtype=np.float64) for a in arrays]
+
+
+def run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b, **config):
+    """h_next (N, H) from keras.layers.SimpleRNNCell for one step."""
+    x_t, h_prev, Wx, Wh, b = _f64(x_t, h_prev, Wx, Wh, b)
+    cell = simple_rnn_cell(Wx, Wh, b, **config)
+    out, _ = cell(x_t, [h_prev])
+    return _np(out)
+
+
+def run_simple_rnn(x, h0, Wx, Wh, b, **config):
+    """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN started at h0."""
+    x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
+    layer = simple_rnn(Wx, Wh, b, return_sequences=True, return_state=True, **config)
+    h_seq, h_last = layer(x, initial_state=[h0])
+    return _np(h_seq), _np(h_last)
+
+
+def run_dense(h, W, b, **config):
+    """Dense applied on the last axis of h (any rank), e.g. (N, T, H) -> (N, T, V)."""
+    h, W, b = _f64(h, W, b)
+    return _np(dense(W, b, **config)(h))
