@@ -146,7 +146,10 @@ def _normalise(exercise, value):
     arrays = []
     for out, item in zip(exercise.outputs, items):
         try:
-            arr = np.array(item, dtype=np.float64, subok=False)
+            with _quiet():
+                if np.iscomplexobj(item):
+                    return None, f"{out.name} holds complex numbers; expected real values"
+                arr = np.array(item, dtype=np.float64, subok=False)
         except Exception:
             return None, f"{out.name} is not a numeric array (got {type(item).__name__})"
         arrays.append(arr)
@@ -158,6 +161,8 @@ def _call(fn, inputs, args):
     with _quiet():
         try:
             return fn(*[_copy(inputs[a]) for a in args]), ""
+        except SystemExit as exc:
+            return None, f"it called sys.exit({exc.code!r}); a graded function must return its result"
         except Exception as exc:
             return None, _describe_exception(exc)
 

@@ -1,0 +1,1 @@
+"""The instructor's side: release, intake of submissions, autograde, reports (CLI: `rnnkit`)."""

@@ -1,0 +1,79 @@
+"""Build the sample submissions of autograde/examples/ from the release and the solutions.
+
+Per assignment: `full_marks` (every solution filled in), `partial` (the same with the mistakes
+listed in PARTIAL), `untouched` (the release as handed out) and, once, `invalid` (a file that is
+not a notebook). `make examples` rebuilds them after the release changes.
+"""
+import json
+import os
+import re
+import shutil
+
+import nbformat
+
+from rnnkit.grading import workspace
+
+EXAMPLES = os.path.join(workspace.AUTOGRADE, "examples")
+
+# assignment -> solution grade_id -> (text in the solution, replacement, catalogued mistake)
+PARTIAL = {
+    "01_rnn_fundamentals": {
+        "dense_softmax_code": ("    logits = logits - logits.max(axis=-1, keepdims=True)\n", "",
+                               "overflow on large logits (no max shift)"),
+        "encoder_decoder_code": ("return one_to_many(start, h_enc, *dec, Wy, by, Ty)",
+                                 "return one_to_many(start, h0, *dec, Wy, by, Ty)",
+                                 "decoder ignores the encoder (starts from h0)"),
+    },
+}
+
+_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
+
+
+def _solutions(assignment):
+    nb = nbformat.read(os.path.join(workspace.SOLUTIONS, assignment, f"{assignment}.ipynb"), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: _MARKERS.sub("", c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _filled(assignment, patches=None):
+    release = nbformat.read(os.path.join(workspace.COURSE, assignment, f"{assignment}.ipynb"), as_version=4)
+    answers = _solutions(assignment)
+    for cell in release.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and gid in answers:
+            source = answers[gid]
+            if patches and gid in patches:
+                old, new, _ = patches[gid]
+                if old not in source:
+                    raise ValueError(f"partial example of {assignment}: {old!r} not in {gid}")
+                source = source.replace(old, new)
+            cell.source = source
+    return release
+
+
+def _write(nb, dest, student, assignment):
+    folder = os.path.join(dest, student, assignment)
+    os.makedirs(folder, exist_ok=True)
+    nbformat.write(nb, os.path.join(folder, f"{assignment}.ipynb"))
+
+
+def expected_mistakes(assignment):
+    """exercise name -> mistake name, for the partial example (used by the tests)."""
+    return {gid.removesuffix("_code"): m for gid, (_, _, m) in PARTIAL.get(assignment, {}).items()}
+
+
+def build(dest=EXAMPLES):
+    """Rewrite the examples (autograde/examples/ by default) for every assignment in the release."""
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    for assignment in workspace.assignments():
+        _write(_filled(assignment), dest, "full_marks", assignment)
+        _write(_filled(assignment, PARTIAL.get(assignment)), dest, "partial", assignment)
+        _write(nbformat.read(os.path.join(workspace.COURSE, assignment, f"{assignment}.ipynb"),
+                             as_version=4), dest, "untouched", assignment)
+    first = workspace.assignments()[0]
+    folder = os.path.join(dest, "invalid", first)
+    os.makedirs(folder)
+    with open(os.path.join(folder, f"{first}.ipynb"), "w", encoding="utf-8") as f:
+        f.write(json.dumps({"cells": [{"cell_type": "code", "source": "x = 1"}]})[:40])  # cut short
+    return dest

@@ -1,0 +1,38 @@
+"""Regenerate the student release (course/) from the nbgrader source (solutions/)."""
+import os
+import shutil
+import tempfile
+
+from rnnkit.grading import workspace
+
+BANNER = ("Generated from solutions/ by `make release` (nbgrader generate_assignment). "
+          "Do not edit: changes here are overwritten.")
+
+
+def release(dest=None, root=None):
+    """Run generate_assignment for every assignment; return {assignment: release folder}.
+
+    Args:
+        dest: the release folder; course/ by default.
+        root: the nbgrader course root whose gradebook records the assignments; autograde/ by
+            default, a throw-away folder when `dest` is elsewhere.
+    """
+    dest = os.path.abspath(dest or workspace.COURSE)
+    own_root = root is None and dest != workspace.COURSE
+    root = root or (tempfile.mkdtemp(prefix="rnnkit-release-") if own_root else workspace.AUTOGRADE)
+    try:
+        nbapi = workspace.api(root, CourseDirectory__release_directory=dest)
+        done = {}
+        for assignment in workspace.assignments():
+            with workspace.silenced():
+                result = nbapi.generate_assignment(assignment, force=True, create=True)
+            if not result["success"]:
+                raise RuntimeError(f"generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
+            done[assignment] = os.path.join(dest, assignment)
+        with open(os.path.join(dest, "README.md"), "w", encoding="utf-8") as f:
+            f.write(f"# Student release\n\n{BANNER}\n\nOpen a notebook in JupyterLab and run its first "
+                    "cell. The kit's README explains the set-up.\n")
+        return done
+    finally:
+        if own_root:
+            shutil.rmtree(root, ignore_errors=True)

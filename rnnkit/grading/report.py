@@ -1,0 +1,143 @@
+"""The instructor's report: points per exercise and per student, the named mistakes, a CSV."""
+import csv
+import os
+import re
+from dataclasses import dataclass, field
+
+import nbformat
+
+from rnnkit import registry
+from rnnkit.grading import workspace
+
+_MISTAKE = re.compile(r"Recognised mistake: (.+?)\. Hint:")
+
+
+@dataclass
+class Row:
+    student: str
+    assignment: str
+    status: str = "graded"                        # or "invalid: ...", "failed: ..."
+    points: dict = field(default_factory=dict)    # column -> points earned
+    max_points: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)     # column -> named mistake / short reason
+
+    @property
+    def total(self):
+        return sum(self.points.values())
+
+    @property
+    def max_total(self):
+        return sum(self.max_points.values())
+
+
+def columns(assignment):
+    """Exercise columns of an assignment: grade_id -> (column name, points)."""
+    return {e.grade_id: (e.name, e.points) for e in registry.for_notebook(assignment)}
+
+
+def diagnose(error_value):
+    """The short note for a failed test cell, from the error it printed."""
+    text = error_value or ""
+    match = _MISTAKE.search(text)
+    if match:
+        return match.group(1)
+    if "not implemented" in text:
+        return "not implemented"
+    first = text.strip().splitlines()[1:2] or text.strip().splitlines()[:1]
+    return (first[0].strip()[:90] if first else "failed")
+
+
+def _cell_notes(root, student, assignment):
+    path = os.path.join(root, "autograded", student, assignment, f"{assignment}.ipynb")
+    notes = {}
+    if not os.path.isfile(path):
+        return notes
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                notes[meta["grade_id"]] = diagnose(out.get("evalue", "") or out.get("ename", ""))
+            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                notes.setdefault(meta["grade_id"], "wrote to stderr (scores 0)")
+    return notes
+
+
+def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
+    from nbgrader.api import Gradebook, MissingEntry
+    failed = {(o.student, o.assignment): o.problem for o in outcomes if o.problem}
+    rows = []
+    with Gradebook(workspace.db_url(root)) as gb:
+        for s in submissions:
+            cols = columns(s.assignment)
+            row = Row(s.student, s.assignment,
+                      max_points={name: pts for name, pts in cols.values()},
+                      points={name: 0.0 for name, _ in cols.values()})
+            if not s.ok:
+                row.status = f"invalid: {s.problem}"
+                rows.append(row)
+                continue
+            if (s.student, s.assignment) in failed:
+                row.status = failed[(s.student, s.assignment)]
+            try:
+                nb = gb.find_submission_notebook(s.assignment, s.assignment, s.student)
+            except MissingEntry:
+                rows.append(row)
+                continue
+            notes = _cell_notes(root, s.student, s.assignment)
+            for grade in nb.grades:
+                gid = grade.cell.name
+                name, _ = cols.get(gid, (gid, grade.max_score))
+                row.max_points[name] = grade.max_score
+                row.points[name] = grade.score or 0.0
+                if (grade.score or 0) < grade.max_score:
+                    row.notes[name] = notes.get(gid, "failed")
+            rows.append(row)
+    return rows
+
+
+def _fmt(x):
+    return f"{x:g}"
+
+
+def format_table(rows):
+    """A plain-text table per assignment: points per exercise, total, and the named mistakes."""
+    out = []
+    for assignment in sorted({r.assignment for r in rows}):
+        group = [r for r in rows if r.assignment == assignment]
+        names = list(group[0].max_points)
+        width = max(12, max(len(r.student) for r in group) + 2)
+        short = [n if len(n) <= 16 else n[:15] + "." for n in names]
+        colw = [max(len(s), 5) + 2 for s in short]
+        out.append(f"== {assignment} ==")
+        out.append("student".ljust(width) + "".join(s.rjust(w) for s, w in zip(short, colw)) + "     total")
+        for r in group:
+            if r.status.startswith("invalid"):
+                cells = "".join("-".rjust(w) for w in colw)
+            else:
+                cells = "".join(f"{_fmt(r.points[n])}/{_fmt(r.max_points[n])}".rjust(w) for n, w in zip(names, colw))
+            out.append(r.student.ljust(width) + cells + f"{_fmt(r.total)}/{_fmt(r.max_total)}".rjust(10))
+            if r.status != "graded":
+                out.append(f"    {r.status.replace('invalid:', 'NOT GRADED, invalid submission:', 1)}")
+            for name, note in r.notes.items():
+                out.append(f"    {name}: {note}")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_csv(rows, path):
+    """One row per (student, assignment): a column per exercise, the total, status and mistakes."""
+    names = []
+    for r in rows:
+        names += [n for n in r.max_points if n not in names]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "assignment", "status", *names, "total", "max_score", "mistakes"])
+        for r in rows:
+            w.writerow([r.student, r.assignment, r.status,
+                        *[_fmt(r.points[n]) if n in r.points else "" for n in names],
+                        _fmt(r.total), _fmt(r.max_total),
+                        "; ".join(f"{k}: {v}" for k, v in r.notes.items())])
+    return path

@@ -1,0 +1,74 @@
+"""Where things live, and an in-process nbgrader API bound to the instructor workspace."""
+import contextlib
+import io
+import logging
+import os
+import sys
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AUTOGRADE = os.path.join(PROJECT, "autograde")
+SOLUTIONS = os.path.join(PROJECT, "solutions")
+COURSE = os.path.join(PROJECT, "course")
+
+
+def assignments():
+    """Assignment names: the folders of solutions/ holding a notebook of the same name."""
+    return sorted(d for d in os.listdir(SOLUTIONS)
+                  if os.path.isfile(os.path.join(SOLUTIONS, d, f"{d}.ipynb")))
+
+
+def _environment():
+    # nbgrader runs `alembic` by name, and kernels must import this environment's packages.
+    bindir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if bindir not in path.split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+
+def load_config(root=AUTOGRADE, **overrides):
+    """The traitlets Config of autograde/nbgrader_config.py, with `Section__trait` overrides."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=AUTOGRADE).load_config()
+    config.CourseDirectory.root = os.path.abspath(root)
+    if os.path.abspath(root) != AUTOGRADE:
+        config.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.path.abspath(root), "gradebook.db")
+    for key, value in overrides.items():
+        section, trait = key.split("__")
+        config[section][trait] = value
+    return config
+
+
+def api(root=AUTOGRADE, **overrides):
+    """An nbgrader NbGraderAPI for the workspace at `root` (autograde/ by default)."""
+    _environment()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    config = load_config(root, **overrides)
+    coursedir = CourseDirectory(config=config)
+    nbapi = NbGraderAPI(coursedir, config=config)
+    nbapi.log.setLevel(logging.WARNING)
+    return nbapi
+
+
+def db_url(root=AUTOGRADE):
+    return load_config(root).CourseDirectory.db_url
+
+
+@contextlib.contextmanager
+def silenced():
+    """Swallow nbgrader's console logging and its kernels' start-up chatter on file descriptor 2.
+
+    nbgrader's results carry the log and the error we report, so nothing is lost.
+    """
+    sink = io.StringIO()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        with contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+            yield sink
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

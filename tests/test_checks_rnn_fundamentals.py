@@ -1,0 +1,834 @@
+"""The checks of notebook 01_rnn_fundamentals, exercised the way students will exercise them.
+
+What is checked:
+
+* every reference solution passes its visible and its hidden cases, and says so by name;
+* mutation tests: for every mistake in every exercise's catalogue there is a student-style NumPy
+  implementation with exactly that mistake (MUTANTS); each one fails its visible check and the
+  message names the catalogued mistake. The catalogue and MUTANTS must list the same mistakes, so
+  a mistake added to the catalogue without a mutant makes a test fail;
+* rnn_forward has to be built from rnn_cell_forward (the structural "does not use" check);
+* generic failures (not implemented, no return, wrong shape, an error in the student's code, a
+  non-callable) give one readable message and no exception ever escapes evaluate();
+* the inputs of a case depend on its seed only, not on the global NumPy RNG or on other cases;
+* the student's function gets copies of the inputs;
+* check() prints on success and raises CheckFailed (an AssertionError) with the message on failure;
+* a failing check writes nothing to stderr (nbgrader scores a cell that does 0).
+
+"""
+import collections
+import contextlib
+import itertools
+import linecache
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from rnnkit import checks, registry
+from rnnkit.checks import CheckFailed, check, evaluate
+
+NOTEBOOK = "01_rnn_fundamentals"
+EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISE_NAMES = [e.name for e in EXERCISES]
+
+
+# ----------------------------------------------------------------------------- mutants
+# exercise name -> [(catalogued mistake name, student source defining that function)].
+# A name catalogued twice (different wrong outputs) has one mutant per variant, in catalogue order.
+# Mutants are plain NumPy; they may call the *correct* helpers of the notebook (rnn_cell_forward,
+# rnn_forward, dense_softmax, one_to_many), as a student's notebook would.
+MUTANTS = {
+    "rnn_cell_forward": [
+        ("sigmoid instead of tanh", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    z = x_t @ Wx + h_prev @ Wh + b
+    return 1 / (1 + np.exp(-z))
+"""),
+        ("relu instead of tanh", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    z = x_t @ Wx + h_prev @ Wh + b
+    return np.maximum(z, 0)
+"""),
+        ("no activation", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    h_next = x_t @ Wx + h_prev @ Wh + b
+    return h_next
+"""),
+        ("bias missing", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(np.dot(x_t, Wx) + np.dot(h_prev, Wh))
+"""),
+        # Only computable when D == H ("visible 2"); on "visible 1" the product raises.
+        ("Wx and Wh swapped", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wh + h_prev @ Wx + b)
+"""),
+        ("Wh transposed", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + (Wh @ h_prev.T).T + b)
+"""),
+        ("recurrent term missing", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + b)
+"""),
+        ("input term missing", """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(h_prev @ Wh + b)
+"""),
+    ],
+    "rnn_forward": [
+        ("state not carried (h0 at every step)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h_seq = np.zeros((N, T, h0.shape[1]))
+    for t in range(T):
+        h_seq[:, t] = rnn_cell_forward(x[:, t], h0, Wx, Wh, b)
+    return h_seq, h_seq[:, -1]
+"""),
+        ("sequence shifted by one (h_seq starts with h0)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        states.append(h)
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+    return np.stack(states, axis=1), h
+"""),
+        # Variant 1: the loop runs backwards and the states are stored in the order they are made.
+        ("time reversed (go_backwards)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in reversed(range(x.shape[1])):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.stack(states, axis=1), h
+"""),
+        # Variant 2: the loop runs backwards and each state is stored at the index it read.
+        ("time reversed (go_backwards)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h_seq = np.zeros((N, T, h0.shape[1]))
+    h = h0
+    for t in range(T - 1, -1, -1):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        h_seq[:, t] = h
+    return h_seq, h
+"""),
+        ("h_last is the first state", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.stack(states, axis=1), states[0]
+"""),
+        ("h_seq is time-major (T, N, H)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.array(states), h
+"""),
+        ("h_seq includes h0 (T + 1 states)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    states = [h0]
+    for t in range(x.shape[1]):
+        states.append(rnn_cell_forward(x[:, t], states[-1], Wx, Wh, b))
+    return np.stack(states, axis=1), states[-1]
+"""),
+        ("h0 ignored (starts from zeros)", """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = np.zeros(h0.shape)
+    states = []
+    for t in range(x.shape[1]):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.stack(states, axis=1), h
+"""),
+    ],
+    "dense_softmax": [
+        ("softmax over the wrong axis (time)", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy + by
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+"""),
+        ("softmax over the wrong axis (batch)", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy + by
+    e = np.exp(logits - np.max(logits, axis=0))
+    return e / np.sum(e, axis=0)
+"""),
+        ("overflow on large logits (no max shift)", """
+def dense_softmax(h_seq, Wy, by):
+    e = np.exp(h_seq @ Wy + by)
+    return e / e.sum(axis=-1, keepdims=True)
+"""),
+        ("bias missing", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=-1, keepdims=True)
+"""),
+        ("logits returned (no softmax)", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy + by
+    return logits
+"""),
+        ("sigmoid instead of softmax", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy + by
+    return 1.0 / (1.0 + np.exp(-logits))
+"""),
+        # Only computable when H == V ("visible large logits"); on "visible 1" the product raises.
+        ("Wy transposed", """
+def dense_softmax(h_seq, Wy, by):
+    logits = h_seq @ Wy.T + by
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=-1, keepdims=True)
+"""),
+    ],
+    "many_to_one": [
+        ("classifies the first state", """
+def many_to_one(x, h0, Wx, Wh, b, Wy, by):
+    h_seq, h_last = rnn_forward(x, h0, Wx, Wh, b)
+    return dense_softmax(h_seq[:, 0], Wy, by)
+"""),
+        ("classifies the mean of the states", """
+def many_to_one(x, h0, Wx, Wh, b, Wy, by):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    return dense_softmax(np.mean(h_seq, axis=1), Wy, by)
+"""),
+        ("logits returned (no softmax)", """
+def many_to_one(x, h0, Wx, Wh, b, Wy, by):
+    _, h_last = rnn_forward(x, h0, Wx, Wh, b)
+    return h_last @ Wy + by
+"""),
+        ("h0 ignored (starts from zeros)", """
+def many_to_one(x, h0, Wx, Wh, b, Wy, by):
+    _, h_last = rnn_forward(x, np.zeros_like(h0), Wx, Wh, b)
+    return dense_softmax(h_last, Wy, by)
+"""),
+    ],
+    "one_to_many": [
+        ("output not fed back (x0 at every step)", """
+def one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
+    h = h0
+    outputs = []
+    for _ in range(T):
+        h = rnn_cell_forward(x0, h, Wx, Wh, b)
+        outputs.append(dense_softmax(h, Wy, by))
+    return np.stack(outputs, axis=1)
+"""),
+        ("state reset to h0 at every step", """
+def one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
+    x = x0
+    outputs = []
+    for _ in range(T):
+        h = rnn_cell_forward(x, h0, Wx, Wh, b)
+        x = dense_softmax(h, Wy, by)
+        outputs.append(x)
+    return np.stack(outputs, axis=1)
+"""),
+        ("x0 not used (first input zeros)", """
+def one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
+    N, V = x0.shape
+    x, h = np.zeros((N, V)), h0
+    outputs = []
+    for _ in range(T):
+        h = rnn_cell_forward(x, h, Wx, Wh, b)
+        x = dense_softmax(h, Wy, by)
+        outputs.append(x)
+    return np.stack(outputs, axis=1)
+"""),
+    ],
+    "encoder_decoder": [
+        ("decoder ignores the encoder (starts from h0)", """
+def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    _, h_enc = rnn_forward(x, h0, *enc)
+    start = np.zeros((x.shape[0], Wy.shape[1]))
+    return one_to_many(start, h0, *dec, Wy, by, Ty)
+"""),
+        ("decoder uses the encoder's weights", """
+def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    Wx, Wh, b = enc
+    _, h_enc = rnn_forward(x, h0, Wx, Wh, b)
+    start = np.zeros((x.shape[0], Wy.shape[1]))
+    return one_to_many(start, h_enc, Wx, Wh, b, Wy, by, Ty)
+"""),
+        ("output length follows the input (Tx instead of Ty)", """
+def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    N, Tx, D = x.shape
+    _, h_enc = rnn_forward(x, h0, *enc)
+    start = np.zeros((N, Wy.shape[1]))
+    return one_to_many(start, h_enc, *dec, Wy, by, Tx)
+"""),
+        ("decoder output not fed back (zero input at every step)", """
+def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    _, h = rnn_forward(x, h0, *enc)
+    zeros = np.zeros((x.shape[0], Wy.shape[1]))
+    probs = []
+    for _ in range(Ty):
+        h = rnn_cell_forward(zeros, h, *dec)
+        probs.append(dense_softmax(h, Wy, by))
+    return np.stack(probs, axis=1)
+"""),
+    ],
+}
+
+
+def _mutant_params():
+    params = []
+    for exercise, mutants in MUTANTS.items():
+        seen = collections.Counter()
+        for mistake, source in mutants:
+            seen[mistake] += 1
+            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
+            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
+    return params
+
+
+MUTANT_PARAMS = _mutant_params()
+
+
+# ----------------------------------------------------------------------------- helpers
+_cell_numbers = itertools.count(1)
+
+
+def student(nb01, source, name=None):
+    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
+
+    The source is registered with linecache (as IPython does for cells), so a traceback can show
+    the student's line. Returns the function called `name` (default: the first one defined).
+    """
+    namespace = dict(nb01)
+    filename = f"<student cell {next(_cell_numbers)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    before = set(namespace)
+    exec(compile(source, filename, "exec"), namespace)
+    if name is None:
+        defined = [k for k in namespace if k not in before or namespace[k] is not nb01.get(k)]
+        name = next(k for k in defined if callable(namespace[k]))
+    return namespace[name]
+
+
+def catalogued(exercise_name, mistake_name, occurrence=1):
+    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
+    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
+    return entries[occurrence - 1]
+
+
+@contextlib.contextmanager
+def warnings_to_stderr():
+    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def assert_same_value(a, b, what):
+    """Equal arrays, or equal tuples of arrays, or equal plain values (with the same dtype)."""
+    if isinstance(a, (tuple, list)):
+        assert type(a) is type(b) and len(a) == len(b), what
+        for x, y in zip(a, b):
+            assert_same_value(x, y, what)
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype, what
+        np.testing.assert_array_equal(a, b, err_msg=what)
+    else:
+        assert a == b, what
+
+
+def assert_fails_naming(result, mistake_name):
+    assert not result.passed, result.message
+    assert result.mistake == mistake_name, result.message
+    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- correct solutions
+def test_notebook_declares_the_six_exercises():
+    assert EXERCISE_NAMES == ["rnn_cell_forward", "rnn_forward", "dense_softmax", "many_to_one",
+                              "one_to_many", "encoder_decoder"]
+    for exercise in EXERCISES:
+        assert exercise.select(hidden=False), f"{exercise.name} has no visible case"
+        assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_solution_passes(nb01, name, hidden):
+    result = evaluate(name, nb01[name], hidden=hidden)
+    assert result.passed, result.message
+    assert result.mistake == ""
+    assert result.message.startswith(f"{name} matches "), result.message
+    kind = "hidden" if hidden else "visible"
+    n = len(registry.get(name).select(hidden))
+    assert f" on {n} {kind} case" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- mutation tests
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
+def test_every_catalogued_mistake_has_a_mutant(exercise):
+    assert exercise.name in MUTANTS, f"no mutants for {exercise.name}"
+    catalogue = collections.Counter(m.name for m in exercise.mistakes)
+    mutants = collections.Counter(name for name, _ in MUTANTS[exercise.name])
+    assert set(mutants) == set(catalogue)
+    assert mutants == catalogue, "one mutant per catalogue entry (a repeated name = one per variant)"
+
+
+def test_mutants_only_for_declared_exercises():
+    assert set(MUTANTS) == set(EXERCISE_NAMES)
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_is_named_on_the_visible_cases(nb01, exercise_name, mistake, occurrence, source):
+    fn = student(nb01, source, exercise_name)
+    result = evaluate(exercise_name, fn)
+    assert_fails_naming(result, mistake)
+    assert result.message.startswith(f"{exercise_name} does not match "), result.message
+    assert "Traceback" not in result.message
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_fails_the_hidden_cases(nb01, exercise_name, mistake, occurrence, source):
+    # A mistake that slipped through the hidden cases would earn the points of the graded cell.
+    fn = student(nb01, source, exercise_name)
+    result = evaluate(exercise_name, fn, hidden=True)
+    assert not result.passed, result.message
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_reproduces_its_catalogue_entry(nb01, exercise_name, mistake, occurrence, source):
+    """The mutant returns what its catalogue entry says the mistake returns (so it is faithful)."""
+    exercise = registry.get(exercise_name)
+    entry = catalogued(exercise_name, mistake, occurrence)
+    fn = student(nb01, source, exercise_name)
+    compared = 0
+    for case in exercise.select(hidden=False):
+        inputs = checks.make_inputs(exercise, case)
+        try:
+            with np.errstate(all="ignore"):
+                got = fn(*[checks._copy(inputs[a]) for a in exercise.args])
+        except ValueError:
+            continue  # a shape-dependent mistake (e.g. swapped weights) cannot run on this case
+        with np.errstate(all="ignore"):
+            expected = entry.output(**checks._copy(inputs))
+        got = got if isinstance(got, tuple) else (got,)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(np.asarray(g, np.float64), np.asarray(e, np.float64),
+                                       atol=exercise.atol, rtol=exercise.rtol, equal_nan=True,
+                                       err_msg=f"case {case.label}")
+        compared += 1
+    assert compared, "the mutant raised on every visible case"
+
+
+def test_rnn_forward_must_call_rnn_cell_forward(nb01):
+    fn = student(nb01, """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
+        states.append(h)
+    return np.stack(states, axis=1), h
+""", "rnn_forward")
+    result = evaluate("rnn_forward", fn)
+    assert not result.passed, result.message
+    assert result.mistake == "does not use rnn_cell_forward"
+    assert "does not use rnn_cell_forward" in result.message
+    assert "never calls rnn_cell_forward" in result.message
+    # The spy is removed again: the namespace holds the student's own helper afterwards.
+    assert fn.__globals__["rnn_cell_forward"] is nb01["rnn_cell_forward"]
+
+
+def test_wrong_helper_is_pointed_out(nb01):
+    """rnn_forward built on a broken rnn_cell_forward: the message says to fix the helper first."""
+    fn = student(nb01, MUTANTS["rnn_cell_forward"][3][1] + """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.stack(states, axis=1), h
+""", "rnn_forward")
+    result = evaluate("rnn_forward", fn)
+    assert not result.passed
+    assert "your rnn_cell_forward does not pass its own check yet" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- generic failures
+def test_not_implemented(nb01):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+""")
+    result = evaluate("rnn_cell_forward", fn)
+    assert not result.passed
+    assert "not implemented" in result.message, result.message
+    assert result.mistake == ""
+
+
+def test_missing_return(nb01):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x_t @ Wx + h_prev @ Wh + b)
+""")
+    result = evaluate("rnn_cell_forward", fn)
+    assert not result.passed
+    assert "returned None" in result.message and "return" in result.message, result.message
+
+
+def test_wrong_shape(nb01):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b).T
+""")
+    result = evaluate("rnn_cell_forward", fn)
+    assert not result.passed
+    assert "shape" in result.message, result.message
+    assert "expected (N, H) = (3, 5)" in result.message, result.message
+
+
+def test_wrong_number_of_outputs(nb01):
+    fn = student(nb01, """
+def rnn_forward(x, h0, Wx, Wh, b):
+    h = h0
+    for t in range(x.shape[1]):
+        h = rnn_cell_forward(x[:, t], h, Wx, Wh, b)
+    return h
+""")
+    result = evaluate("rnn_forward", fn)
+    assert not result.passed
+    assert "expected a tuple (h_seq, h_last)" in result.message, result.message
+
+
+def test_error_in_student_code_shows_the_line_not_a_traceback(nb01):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    a = x_t @ Wx + h_prev @ Wh
+    return np.tanh(a + bias)
+""")
+    result = evaluate("rnn_cell_forward", fn)
+    assert not result.passed
+    assert "NameError" in result.message, result.message
+    assert "line 4: return np.tanh(a + bias)" in result.message, result.message
+    assert "Traceback" not in result.message
+    assert 'File "' not in result.message
+
+
+def test_numpy_error_in_student_code_shows_the_line(nb01):
+    fn = student(nb01, """
+def dense_softmax(h_seq, Wy, by):
+    logits = np.dot(Wy, h_seq) + by
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+""")
+    result = evaluate("dense_softmax", fn)
+    assert not result.passed
+    assert "ValueError" in result.message, result.message
+    assert "line 3: logits = np.dot(Wy, h_seq) + by" in result.message, result.message
+    assert "Traceback" not in result.message
+
+
+class _Unconvertible:
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError("cannot be converted")
+
+
+WEIRD = {
+    "not callable (int)": 3,
+    "not callable (None)": None,
+    "not callable (array)": np.zeros(3),
+    "returns a string": lambda *a: "h_next",
+    "returns a dict": lambda *a: {"h": 1},
+    "returns an object": lambda *a: object(),
+    "returns an unconvertible object": lambda *a: _Unconvertible(),
+    "returns a ragged list": lambda *a: [[1.0, 2.0], [3.0]],
+    "returns complex numbers": lambda *a: np.ones((3, 5)) * 1j,
+    "returns a tuple of arrays": lambda x_t, h_prev, Wx, Wh, b: (h_prev, h_prev),
+    "returns an empty tuple": lambda *a: (),
+    "returns a generator": lambda *a: (v for v in a),
+    "returns NaN": lambda x_t, h_prev, Wx, Wh, b: np.full(h_prev.shape, np.nan),
+    "returns inf": lambda x_t, h_prev, Wx, Wh, b: np.full(h_prev.shape, np.inf),
+    "returns a scalar": lambda *a: 0.5,
+    "takes no arguments": lambda: None,
+    "raises TypeError": lambda *a: None + 1,
+    "raises a custom exception": lambda *a: (_ for _ in ()).throw(ArithmeticError("boom")),
+    "infinite recursion": None,  # filled in below
+}
+
+
+def _recurse(*args):
+    return _recurse(*args)
+
+
+WEIRD["infinite recursion"] = _recurse
+
+
+# The ComplexWarning of a complex result is an engine problem of its own (see
+# test_complex_result_writes_nothing_to_stderr); here only "nothing escapes" is checked.
+WEIRD_PARAMS = [
+    pytest.param(fn, id=label, marks=[pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")]
+                 if "complex" in label else [])
+    for label, fn in WEIRD.items()
+]
+
+
+@pytest.mark.parametrize("fn", WEIRD_PARAMS)
+def test_no_exception_escapes_evaluate(fn):
+    result = evaluate("rnn_cell_forward", fn)
+    assert not result.passed
+    assert isinstance(result.message, str) and result.message.startswith("rnn_cell_forward")
+    assert "Traceback" not in result.message
+    assert "The checker itself failed" not in result.message, result.message
+
+
+def test_system_exit_does_not_escape_evaluate():
+    result = evaluate("rnn_cell_forward", lambda *a: sys.exit(1))
+    assert not result.passed
+    assert "sys.exit" in result.message
+
+
+def test_not_callable_is_explained():
+    result = evaluate("rnn_cell_forward", 3)
+    assert not result.passed
+    assert "expected a function, got int" in result.message
+
+
+def test_unknown_exercise_does_not_raise(nb01):
+    result = evaluate("no_such_exercise", nb01["rnn_cell_forward"])
+    assert not result.passed
+    assert "no_such_exercise" in result.message
+    assert "not your fault" in result.message
+
+
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_no_exception_escapes_for_any_exercise(name):
+    for fn in (3, lambda *a: None, lambda *a: "x", lambda *a: 1 / 0, lambda *a: ()):
+        for hidden in (False, True):
+            result = evaluate(name, fn, hidden=hidden)
+            assert not result.passed
+            assert result.message.startswith(name), result.message
+
+
+# ----------------------------------------------------------------------------- RNG independence
+RECORDING_CELL = """
+recorded = []
+
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    recorded.append([a.copy() for a in (x_t, h_prev, Wx, Wh, b)])
+    np.random.seed(7)
+    noise = np.random.rand(*h_prev.shape)
+    rng = np.random.default_rng()
+    rng.normal(size=5)
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b) + 0 * noise
+"""
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+def test_inputs_do_not_depend_on_the_global_rng(nb01, hidden):
+    runs = []
+    for prepare in (lambda: np.random.seed(0),
+                    lambda: (np.random.seed(123), np.random.rand(17), np.random.normal(size=3))):
+        fn = student(nb01, RECORDING_CELL, "rnn_cell_forward")
+        prepare()
+        result = evaluate("rnn_cell_forward", fn, hidden=hidden)
+        assert result.passed, result.message
+        runs.append(fn.__globals__["recorded"])
+    first, second = runs
+    assert len(first) == len(second) == len(registry.get("rnn_cell_forward").select(hidden))
+    for a_case, b_case in zip(first, second):
+        for a, b in zip(a_case, b_case):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
+def test_inputs_of_a_case_do_not_depend_on_other_cases(exercise):
+    cases = exercise.cases
+    assert len(cases) >= 2
+    np.random.seed(1)
+    forward = [checks.make_inputs(exercise, c) for c in cases]
+    np.random.seed(2)
+    np.random.rand(5)
+    backward = [checks.make_inputs(exercise, c) for c in reversed(cases)][::-1]
+    for case, a, b in zip(cases, forward, backward):
+        assert a.keys() == b.keys() == set(exercise.args)
+        for key in a:
+            assert_same_value(a[key], b[key], f"{exercise.name} {case.label}: {key}")
+    # Cases differ from each other: each one is built from its own seed.
+    assert any(not np.array_equal(forward[0][k], forward[1][k])
+               for k in forward[0] if isinstance(forward[0][k], np.ndarray))
+
+
+def test_inputs_have_the_case_dtype():
+    for exercise in EXERCISES:
+        for case in exercise.cases:
+            for key, value in checks.make_inputs(exercise, case).items():
+                arrays = value if isinstance(value, tuple) else (value,)
+                for a in arrays:
+                    if isinstance(a, np.ndarray):
+                        assert a.dtype == np.dtype(case.dtype), f"{exercise.name} {case.label} {key}"
+
+
+# ----------------------------------------------------------------------------- copies and check()
+def test_in_place_changes_to_inputs_do_not_matter(nb01):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x_t @ Wx + h_prev @ Wh + b)
+    x_t *= 0
+    h_prev *= 0
+    Wx *= 0
+    Wh[:] = 0
+    b += 100
+    return h_next
+""")
+    for hidden in (False, True):
+        result = evaluate("rnn_cell_forward", fn, hidden=hidden)
+        assert result.passed, result.message
+    # The recorded inputs of each case are the case's own, untouched.
+    exercise = registry.get("rnn_cell_forward")
+    for r in result.cases:
+        fresh = checks.make_inputs(exercise, r.case)
+        for key in exercise.args:
+            np.testing.assert_array_equal(r.inputs[key], fresh[key])
+
+
+def test_in_place_changes_do_not_hide_a_mistake(nb01):
+    """The mistake is recognised from the original inputs, not from the student's zeroed copies."""
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    h_next = np.tanh(x_t @ Wx + h_prev @ Wh)
+    x_t *= 0
+    Wx *= 0
+    b *= 0
+    return h_next
+""")
+    assert_fails_naming(evaluate("rnn_cell_forward", fn), "bias missing")
+
+
+def test_in_place_changes_to_tuple_inputs_do_not_matter(nb01):
+    fn = student(nb01, """
+def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    _, h_enc = rnn_forward(x, h0, *enc)
+    start = np.zeros((x.shape[0], Wy.shape[1]))
+    probs = one_to_many(start, h_enc, *dec, Wy, by, Ty)
+    for w in enc + dec:
+        w *= 0
+    x[:] = 0
+    return probs
+""")
+    result = evaluate("encoder_decoder", fn)
+    assert result.passed, result.message
+
+
+def test_check_prints_on_success(nb01, capsys):
+    check("rnn_cell_forward", nb01["rnn_cell_forward"])
+    out = capsys.readouterr().out
+    assert out.startswith("rnn_cell_forward matches keras.layers.SimpleRNNCell on 2 visible cases")
+    assert out.endswith("\n") and out.count("\n") == 1
+
+
+def test_check_prints_on_hidden_success(nb01, capsys):
+    check("dense_softmax", nb01["dense_softmax"], hidden=True)
+    assert "dense_softmax matches" in capsys.readouterr().out
+
+
+def test_check_raises_check_failed_with_the_message(nb01, capsys):
+    fn = student(nb01, MUTANTS["rnn_cell_forward"][0][1], "rnn_cell_forward")
+    with pytest.raises(CheckFailed) as info:
+        check("rnn_cell_forward", fn)
+    assert isinstance(info.value, AssertionError)
+    assert str(info.value) == evaluate("rnn_cell_forward", fn).message
+    assert "sigmoid instead of tanh" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert capsys.readouterr().out == ""
+
+
+def test_check_raises_on_not_implemented(nb01):
+    fn = student(nb01, "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    raise NotImplementedError()\n")
+    with pytest.raises(AssertionError, match="not implemented"):
+        check("rnn_cell_forward", fn)
+
+
+# ----------------------------------------------------------------------------- stderr
+def _overflow_source():
+    return dict(MUTANTS["dense_softmax"])["overflow on large logits (no max shift)"]
+
+
+def test_stderr_harness_sees_a_numpy_warning(nb01, capfd):
+    """The harness of the stderr tests can fail: outside a check the overflow mutant does warn."""
+    fn = student(nb01, _overflow_source(), "dense_softmax")
+    exercise = registry.get("dense_softmax")
+    inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[1])
+    capfd.readouterr()
+    with warnings_to_stderr():
+        fn(**inputs)
+    assert "overflow encountered in exp" in capfd.readouterr().err
+
+
+def test_failing_overflow_check_writes_nothing_to_stderr(nb01, capfd):
+    evaluate("dense_softmax", nb01["dense_softmax"])  # TensorFlow is loaded before capturing
+    fn = student(nb01, _overflow_source(), "dense_softmax")
+    capfd.readouterr()
+    with warnings_to_stderr():
+        for hidden in (False, True):
+            result = evaluate("dense_softmax", fn, hidden=hidden)
+            assert not result.passed
+        with pytest.raises(CheckFailed):
+            check("dense_softmax", fn)
+        visible = evaluate("dense_softmax", fn)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out == ""
+    assert visible.mistake == "overflow on large logits (no max shift)"
+
+
+def test_complex_result_fails_and_writes_nothing_to_stderr(nb01, capfd):
+    fn = student(nb01, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    z = x_t @ Wx + h_prev @ Wh + b
+    return np.tanh(z.astype(complex))
+""")
+    evaluate("rnn_cell_forward", nb01["rnn_cell_forward"])
+    capfd.readouterr()
+    with warnings_to_stderr():
+        result = evaluate("rnn_cell_forward", fn)
+    assert capfd.readouterr().err == ""
+    assert not result.passed and "complex" in result.message
+
+
+def test_overflow_message_mentions_nan(nb01):
+    fn = student(nb01, _overflow_source(), "dense_softmax")
+    result = evaluate("dense_softmax", fn)
+    assert "visible large logits" in result.message, result.message
+    assert "NaN or inf" in result.message, result.message
+
+
+def test_warnings_do_not_leak_out_of_a_check(nb01, recwarn):
+    fn = student(nb01, """
+import warnings
+
+def dense_softmax(h_seq, Wy, by):
+    warnings.warn("student warning")
+    e = np.exp(h_seq @ Wy + by)
+    return e / e.sum(axis=-1, keepdims=True)
+""", "dense_softmax")
+    with np.errstate(all="raise"):
+        result = evaluate("dense_softmax", fn)
+    assert not result.passed
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]

@@ -1,0 +1,287 @@
+"""rnnkit.reference against NumPy: every Keras layer the kit uses, and the weight layouts it documents.
+
+Each layer is compared with a NumPy implementation written below, with random nonzero biases,
+to 1e-5 when built in float32 and to 1e-10 when built with the builders' default dtype (float64).
+Shapes follow the kit's notation: x (N, T, D), h (N, H), logits (..., V).
+"""
+import numpy as np
+import pytest
+
+from rnnkit import reference as R
+from rnnkit.runtime import import_tf
+
+tf, keras = import_tf()
+
+# (dtype passed to the builder, tolerance); None means "use the builder's default" (float64).
+PRECISIONS = [pytest.param("float32", 1e-5, id="float32"),
+              pytest.param(None, 1e-10, id="float64-default")]
+# (N, T, D, H): a batch of one, a single time step, and an ordinary case.
+SIZES = [pytest.param(1, 4, 3, 5, id="N1"), pytest.param(3, 1, 2, 4, id="T1"),
+         pytest.param(2, 6, 4, 3, id="N2T6")]
+
+
+# ----------------------------------------------------------------------------- NumPy references
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def softmax(a):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_rnn_step(x_t, h, Wx, Wh, b):
+    """x_t (N, D), h (N, H), Wx (D, H), Wh (H, H), b (H,) -> h_next (N, H)."""
+    return np.tanh(x_t @ Wx + h @ Wh + b)
+
+
+def np_rnn(x, h, Wx, Wh, b):
+    """x (N, T, D), h0 (N, H) -> (h_seq (N, T, H), h_last (N, H))."""
+    seq = []
+    for t in range(x.shape[1]):
+        h = np_rnn_step(x[:, t], h, Wx, Wh, b)
+        seq.append(h)
+    return np.stack(seq, axis=1), h
+
+
+def np_dense(h, W, b, activation):
+    """h (..., H), W (H, V), b (V,) -> (..., V)."""
+    z = h @ W + b
+    return softmax(z) if activation == "softmax" else z
+
+
+def np_lstm(x, h, c, W, U, b):
+    """x (N, T, D), h0 and c0 (N, H); W, U, b are dicts gate -> (D, H), (H, H), (H,)."""
+    seq = []
+    for t in range(x.shape[1]):
+        a = {g: x[:, t] @ W[g] + h @ U[g] + b[g] for g in "ifco"}   # each (N, H)
+        c = sigmoid(a["f"]) * c + sigmoid(a["i"]) * np.tanh(a["c"])
+        h = sigmoid(a["o"]) * np.tanh(c)
+        seq.append(h)
+    return np.stack(seq, axis=1), h, c
+
+
+def np_gru(x, h, W, U, b0, b1):
+    """reset_after GRU. x (N, T, D), h0 (N, H); W, U, b0, b1 dicts gate -> (D, H), (H, H), (H,), (H,)."""
+    seq = []
+    for t in range(x.shape[1]):
+        z = sigmoid(x[:, t] @ W["z"] + b0["z"] + h @ U["z"] + b1["z"])
+        r = sigmoid(x[:, t] @ W["r"] + b0["r"] + h @ U["r"] + b1["r"])
+        h = z * h + (1 - z) * np.tanh(x[:, t] @ W["h"] + b0["h"] + r * (h @ U["h"] + b1["h"]))
+        seq.append(h)
+    return np.stack(seq, axis=1), h
+
+
+# ----------------------------------------------------------------------------- helpers
+def npdtype(dtype):
+    return np.float32 if dtype == "float32" else np.float64
+
+
+def draw(rng, dtype, *shape, scale=0.5):
+    return (scale * rng.standard_normal(shape)).astype(npdtype(dtype))
+
+
+def draw_bias(rng, dtype, *shape):
+    """Random signs and magnitudes in [0.1, 1]: never zero."""
+    b = (rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 1.0, size=shape)).astype(npdtype(dtype))
+    assert np.all(b != 0)
+    return b
+
+
+def build(builder, *weights, dtype, **kwargs):
+    """Call a reference builder with dtype=dtype, or with its default dtype when dtype is None."""
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    return builder(*weights, **kwargs)
+
+
+def check(actual, expected, tol, dtype):
+    actual = np.asarray(actual)
+    assert actual.dtype == npdtype(dtype)
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=tol)
+
+
+def f64(*arrays):
+    return [np.asarray(a, dtype=np.float64) for a in arrays]
+
+
+# ----------------------------------------------------------------------------- SimpleRNN and Dense
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+def test_simple_rnn_cell(N, T, D, H, dtype, tol):
+    rng = np.random.default_rng(1)
+    x_t, h, Wx, Wh = draw(rng, dtype, N, D), draw(rng, dtype, N, H), draw(rng, dtype, D, H), draw(rng, dtype, H, H)
+    b = draw_bias(rng, dtype, H)
+    cell = build(R.simple_rnn_cell, Wx, Wh, b, dtype=dtype)
+    out, states = cell(x_t, [h])
+    expected = np_rnn_step(*f64(x_t, h, Wx, Wh, b))
+    check(out, expected, tol, dtype)
+    check(states[0], expected, tol, dtype)
+
+
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_simple_rnn(N, T, D, H, dtype, tol, go_backwards):
+    rng = np.random.default_rng(2)
+    x, h0 = draw(rng, dtype, N, T, D), draw(rng, dtype, N, H)
+    Wx, Wh, b = draw(rng, dtype, D, H), draw(rng, dtype, H, H), draw_bias(rng, dtype, H)
+    layer = build(R.simple_rnn, Wx, Wh, b, go_backwards=go_backwards, dtype=dtype)
+    h_seq, h_last = layer(x, initial_state=[h0])
+    x64, h064, Wx64, Wh64, b64 = f64(x, h0, Wx, Wh, b)
+    if go_backwards:
+        # Keras reads x from t = T-1 down to 0 and returns the outputs in that processing
+        # order, NOT flipped back to input time: h_seq[:, 0] is the state after x[:, T-1] and
+        # h_seq[:, -1] (== h_last) is the state after x[:, 0].
+        x64 = x64[:, ::-1]
+    exp_seq, exp_last = np_rnn(x64, h064, Wx64, Wh64, b64)
+    check(h_seq, exp_seq, tol, dtype)
+    check(h_last, exp_last, tol, dtype)
+
+
+@pytest.mark.parametrize("activation", ["softmax", None])
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+@pytest.mark.parametrize("lead", [(1,), (3,), (2, 5)], ids=["N1", "N3", "NxT"])
+def test_dense(activation, dtype, tol, lead):
+    rng = np.random.default_rng(3)
+    H, V = 4, 6
+    h, W, b = draw(rng, dtype, *lead, H), draw(rng, dtype, H, V, scale=1.0), draw_bias(rng, dtype, V)
+    layer = build(R.dense, W, b, activation=activation, dtype=dtype)
+    expected = np_dense(*f64(h, W, b), activation)
+    check(layer(h), expected, tol, dtype)
+    if activation == "softmax":
+        np.testing.assert_allclose(np.asarray(layer(h)).sum(axis=-1), 1.0, atol=tol)
+
+
+# ----------------------------------------------------------------------------- LSTM and GRU
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+def test_lstm_gate_order_ifco(N, T, D, H, dtype, tol):
+    rng = np.random.default_rng(4)
+    x, h0, c0 = draw(rng, dtype, N, T, D), draw(rng, dtype, N, H), draw(rng, dtype, N, H)
+    # Named per-gate blocks; the NumPy reference uses the names, Keras gets them fused in [i, f, c, o].
+    Wg = {g: draw(rng, dtype, D, H) for g in R.LSTM_GATES}
+    Ug = {g: draw(rng, dtype, H, H) for g in R.LSTM_GATES}
+    bg = {g: draw_bias(rng, dtype, H) for g in R.LSTM_GATES}
+    W, U, b = (R.join_gates(blocks, R.LSTM_GATES) for blocks in (Wg, Ug, bg))
+    assert W.shape == (D, 4 * H) and U.shape == (H, 4 * H) and b.shape == (4 * H,)
+    assert np.all(b != 0)
+    layer = build(R.lstm, W, U, b, dtype=dtype)
+    h_seq, h_last, c_last = layer(x, initial_state=[h0, c0])
+    as64 = lambda d: {g: v.astype(np.float64) for g, v in d.items()}  # noqa: E731
+    exp_seq, exp_h, exp_c = np_lstm(*f64(x, h0, c0), as64(Wg), as64(Ug), as64(bg))
+    check(h_seq, exp_seq, tol, dtype)
+    check(h_last, exp_h, tol, dtype)
+    check(c_last, exp_c, tol, dtype)
+    # The layer's own kernel splits back into the same named blocks.
+    for g, block in R.split_gates(layer.get_weights()[0], R.LSTM_GATES).items():
+        np.testing.assert_array_equal(block, Wg[g])
+
+
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+def test_gru_reset_after_zrh(N, T, D, H, dtype, tol):
+    rng = np.random.default_rng(5)
+    x, h0 = draw(rng, dtype, N, T, D), draw(rng, dtype, N, H)
+    Wg = {g: draw(rng, dtype, D, H) for g in R.GRU_GATES}
+    Ug = {g: draw(rng, dtype, H, H) for g in R.GRU_GATES}
+    b0g = {g: draw_bias(rng, dtype, H) for g in R.GRU_GATES}   # input bias
+    b1g = {g: draw_bias(rng, dtype, H) for g in R.GRU_GATES}   # recurrent bias
+    W, U = R.join_gates(Wg, R.GRU_GATES), R.join_gates(Ug, R.GRU_GATES)
+    b = np.stack([R.join_gates(b0g, R.GRU_GATES), R.join_gates(b1g, R.GRU_GATES)])  # (2, 3H)
+    assert b.shape == (2, 3 * H) and np.all(b != 0)
+    layer = build(R.gru, W, U, b, dtype=dtype)
+    assert layer.cell.reset_after
+    h_seq, h_last = layer(x, initial_state=[h0])
+    as64 = lambda d: {g: v.astype(np.float64) for g, v in d.items()}  # noqa: E731
+    exp_seq, exp_h = np_gru(*f64(x, h0), as64(Wg), as64(Ug), as64(b0g), as64(b1g))
+    check(h_seq, exp_seq, tol, dtype)
+    check(h_last, exp_h, tol, dtype)
+
+
+# ----------------------------------------------------------------------------- Bidirectional
+MERGES = {"concat": lambda f, b: np.concatenate([f, b], axis=-1), "sum": lambda f, b: f + b,
+          "mul": lambda f, b: f * b, "ave": lambda f, b: (f + b) / 2}
+
+
+@pytest.mark.parametrize("merge_mode", list(MERGES))
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+@pytest.mark.parametrize("dtype, tol", PRECISIONS)
+def test_bidirectional_simple_rnn(merge_mode, N, T, D, H, dtype, tol):
+    dtype_name = dtype or "float64"
+    rng = np.random.default_rng(6)
+    x = draw(rng, dtype, N, T, D)
+    fwd = [draw(rng, dtype, D, H), draw(rng, dtype, H, H), draw_bias(rng, dtype, H)]
+    bwd = [draw(rng, dtype, D, H), draw(rng, dtype, H, H), draw_bias(rng, dtype, H)]
+    # The dtype goes on both: the wrapper's dtype does not reach the wrapped layer (its weights
+    # stay float32), and a float32 wrapper casts the input and the output of a float64 layer.
+    layer = keras.layers.Bidirectional(
+        keras.layers.SimpleRNN(H, return_sequences=True, dtype=dtype_name),
+        merge_mode=merge_mode, dtype=dtype_name)
+    layer.build((None, None, D))
+    layer.set_weights(fwd + bwd)
+    # Weights are the forward layer's, then the backward layer's.
+    for got, want in zip(layer.get_weights(), fwd + bwd, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(layer.forward_layer.get_weights(), fwd, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(layer.backward_layer.get_weights(), bwd, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    zeros = np.zeros((N, H))
+    x64 = np.asarray(x, np.float64)
+    f_seq, _ = np_rnn(x64, zeros, *f64(*fwd))
+    b_seq = np_rnn(x64[:, ::-1], zeros, *f64(*bwd))[0][:, ::-1]   # backward half, in input time
+    out = layer(x)
+    check(out, MERGES[merge_mode](f_seq, b_seq), tol, dtype_name)
+
+    if merge_mode == "concat":
+        # Backward half == forward(x[:, ::-1])[:, ::-1] with a plain forward SimpleRNN.
+        plain = build(R.simple_rnn, *bwd, return_state=False, dtype=dtype)
+        np.testing.assert_allclose(np.asarray(out)[..., H:],
+                                   np.asarray(plain(x[:, ::-1]))[:, ::-1], rtol=0, atol=tol)
+
+
+# ----------------------------------------------------------------------------- runners
+@pytest.mark.parametrize("N, T, D, H", SIZES)
+def test_runners_return_numpy(N, T, D, H):
+    rng = np.random.default_rng(7)
+    V = 5
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), draw_bias(rng, None, H)
+    W, bV = rng.standard_normal((H, V)), draw_bias(rng, None, V)
+
+    h1 = R.run_simple_rnn_cell(x[:, 0], h0, Wx, Wh, b)
+    assert isinstance(h1, np.ndarray) and h1.shape == (N, H)
+    np.testing.assert_allclose(h1, np_rnn_step(x[:, 0], h0, Wx, Wh, b), rtol=0, atol=1e-10)
+
+    h_seq, h_last = R.run_simple_rnn(x, h0, Wx, Wh, b)
+    assert isinstance(h_seq, np.ndarray) and h_seq.shape == (N, T, H)
+    assert isinstance(h_last, np.ndarray) and h_last.shape == (N, H)
+    exp_seq, exp_last = np_rnn(x, h0, Wx, Wh, b)
+    np.testing.assert_allclose(h_seq, exp_seq, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_last, exp_last, rtol=0, atol=1e-10)
+
+    y = R.run_dense(h_seq, W, bV, activation="softmax")
+    assert isinstance(y, np.ndarray) and y.shape == (N, T, V)
+    np.testing.assert_allclose(y, np_dense(h_seq, W, bV, "softmax"), rtol=0, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- gate converters
+@pytest.mark.parametrize("gates, shape", [(R.LSTM_GATES, (3, 4 * 2)), (R.LSTM_GATES, (4 * 2,)),
+                                          (R.GRU_GATES, (2, 3 * 5)), (R.GRU_GATES, (4, 3 * 5))])
+def test_split_join_round_trip(gates, shape):
+    fused = np.random.default_rng(8).standard_normal(shape)
+    blocks = R.split_gates(fused, gates)
+    assert list(blocks) == list(gates)
+    H = shape[-1] // len(gates)
+    for k, g in enumerate(gates):
+        np.testing.assert_array_equal(blocks[g], fused[..., k * H:(k + 1) * H])
+    np.testing.assert_array_equal(R.join_gates(blocks, gates), fused)
+
+
+def test_join_gates_names_missing_gate():
+    blocks = {g: np.ones((2, 3)) for g in ("i", "c", "o")}
+    with pytest.raises(KeyError, match=r"missing \['f'\]"):
+        R.join_gates(blocks, R.LSTM_GATES)
