@@ -29,6 +29,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 class CheckFailed(AssertionError):
     """A student's function does not match its reference; the message says how."""
 
+    def _render_traceback_(self):
+        # IPython shows this instead of a traceback: the message alone, no checker frames.
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
 
 @dataclass
 class CaseResult:

@@ -2,6 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
 
 _COLORS = {"x": "#cfe8cf", "h": "#fde3b0", "y": "#cfe0f5"}
 
@@ -114,7 +115,8 @@ def state_heatmap(h_seq, tokens, title="hidden state h_t"):
     ax.set_xticks(range(len(tokens)))
     ax.set_xticklabels(tokens, rotation=45, ha="right")
     ax.set_ylabel("hidden unit")
-    ax.set_xlabel("time step (word read)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("time step")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="activation (tanh, -1 to 1)")
     fig.tight_layout()

@@ -101,3 +101,16 @@ def test_report_table_names_students_points_and_mistakes(graded):
     for mistake in examples.expected_mistakes(ASSIGNMENT).values():
         assert mistake in out
     assert "invalid JSON" in out
+
+
+def test_failed_checks_show_the_message_without_checker_frames(graded):
+    """Students see the check's message, never a traceback through rnnkit's code."""
+    import nbformat
+    root = graded[0]
+    nb = nbformat.read(root / "autograded" / "partial" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 2
+    for err in errors:
+        shown = "\n".join(err.traceback)
+        assert err.ename == "CheckFailed" and "Recognised mistake" in shown
+        assert "checks.py" not in shown and "Traceback" not in shown
