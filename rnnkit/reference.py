@@ -87,26 +87,24 @@ def dense(W, b, activation=None, use_bias=True, dtype="float64"):
     return layer
 
 
-def lstm(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
-    """A built keras.layers.LSTM holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
+def _gated(layer_name, gates, W, U, b, return_sequences, return_state, dtype, **kwargs):
     keras = _keras()
-    D, H4 = np.shape(W)
-    layer = keras.layers.LSTM(H4 // 4, return_sequences=return_sequences, return_state=return_state,
-                              dtype=dtype, **kwargs)
+    D, fused = np.shape(W)
+    layer = getattr(keras.layers, layer_name)(fused // len(gates), return_sequences=return_sequences,
+                                              return_state=return_state, dtype=dtype, **kwargs)
     layer.build((None, None, D))
     layer.set_weights([W, U, b])
     return layer
+
+
+def lstm(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
+    """A built keras.layers.LSTM holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
+    return _gated("LSTM", LSTM_GATES, W, U, b, return_sequences, return_state, dtype, **kwargs)
 
 
 def gru(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
     """A built keras.layers.GRU (reset_after=True) holding W (D, 3H), U (H, 3H), b (2, 3H)."""
-    keras = _keras()
-    D, H3 = np.shape(W)
-    layer = keras.layers.GRU(H3 // 3, return_sequences=return_sequences, return_state=return_state,
-                             dtype=dtype, **kwargs)
-    layer.build((None, None, D))
-    layer.set_weights([W, U, b])
-    return layer
+    return _gated("GRU", GRU_GATES, W, U, b, return_sequences, return_state, dtype, **kwargs)
 
 
 # ----------------------------------------------------------------------------- runners (NumPy in, NumPy out)

@@ -44,7 +44,7 @@ def inspect(path, assignment, course_dir):
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"not a valid notebook: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        return f"not a valid notebook: invalid JSON ({exc.msg}; line {exc.lineno}, column {exc.colno})"
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         return "not a notebook: JSON without cells"
     if data.get("nbformat", 0) < 4:
