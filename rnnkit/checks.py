@@ -39,6 +39,7 @@ class CaseResult:
     case: registry.Case
     inputs: dict
     expected: tuple
+    outputs: tuple = ()        # the compared outputs, with listed ones expanded item by item
     got: tuple = None          # None when the function raised or returned something unusable
     problem: str = ""          # why `got` is None, or why it is wrong
     wrong: list = field(default_factory=list)   # indices of outputs that differ
@@ -113,8 +114,10 @@ def _copy(value):
 
 def _student_frames(tb):
     """The frames of a traceback that belong to the student's code (not numpy, not rnnkit)."""
+    # Compiled library code reports relative names (numpy/random/_generator.pyx): not the student's.
     frames = [f for f in traceback.extract_tb(tb)
-              if not f.filename.startswith(_PACKAGE_DIR) and "site-packages" not in f.filename
+              if (f.filename.startswith("<") or os.path.isabs(f.filename))
+              and not f.filename.startswith(_PACKAGE_DIR) and "site-packages" not in f.filename
               and "/lib/python" not in f.filename]
     return frames
 
@@ -131,15 +134,29 @@ def _describe_exception(exc):
     return text
 
 
-def _normalise(exercise, value):
-    """Turn what the student returned into a tuple of plain float64 ndarrays, or explain why not."""
+def _to_array(name, item):
+    """A plain float64 ndarray made from `item`, or (None, why not)."""
+    try:
+        with _quiet():
+            if np.iscomplexobj(item):
+                return None, f"{name} holds complex numbers; expected real values"
+            return np.array(item, dtype=np.float64, subok=False), ""
+    except Exception:
+        return None, f"{name} is not a numeric array (got {type(item).__name__})"
+
+
+def _normalise(exercise, value, lengths=None):
+    """Turn what the student returned into a flat tuple of float64 ndarrays, or explain why not.
+
+    `lengths` gives, per listed output, how many arrays the reference returned.
+    """
     n = len(exercise.outputs)
     names = ", ".join(o.name for o in exercise.outputs)
     if value is None:
         return None, "it returned None: is the `return` statement missing?"
     if n == 1:
-        if isinstance(value, (tuple, list)) and len(value) != 0 and all(
-                isinstance(v, np.ndarray) for v in value):
+        if (not exercise.outputs[0].listed and isinstance(value, (tuple, list)) and len(value) != 0
+                and all(isinstance(v, np.ndarray) for v in value)):
             return None, f"it returned a {type(value).__name__} of {len(value)} arrays; return {names} itself"
         items = (value,)
     else:
@@ -148,23 +165,49 @@ def _normalise(exercise, value):
             return None, f"it returned {got}; expected a tuple ({names})"
         items = tuple(value)
     arrays = []
-    for out, item in zip(exercise.outputs, items):
-        try:
-            with _quiet():
-                if np.iscomplexobj(item):
-                    return None, f"{out.name} holds complex numbers; expected real values"
-                arr = np.array(item, dtype=np.float64, subok=False)
-        except Exception:
-            return None, f"{out.name} is not a numeric array (got {type(item).__name__})"
-        arrays.append(arr)
+    for k, (out, item) in enumerate(zip(exercise.outputs, items)):
+        if out.listed:
+            expected = (lengths or {}).get(k)
+            if not isinstance(item, (tuple, list)):
+                return None, f"{out.name} is a {type(item).__name__}; expected a list of {expected} arrays"
+            if expected is not None and len(item) != expected:
+                return None, f"{out.name} holds {len(item)} arrays; expected {expected}, one per input array"
+            parts = [(f"{out.name}[{i}]", x) for i, x in enumerate(item)]
+        else:
+            parts = [(out.name, item)]
+        for part_name, x in parts:
+            arr, problem = _to_array(part_name, x)
+            if problem:
+                return None, problem
+            arrays.append(arr)
     return tuple(arrays), ""
 
 
-def _call(fn, inputs, args):
+def _flatten(exercise, value):
+    """(flat outputs, flat float64 arrays, lengths of listed outputs) of a reference's result."""
+    items = value if isinstance(value, tuple) else (value,)
+    outputs, arrays, lengths = [], [], {}
+    for k, (out, item) in enumerate(zip(exercise.outputs, items)):
+        if out.listed:
+            lengths[k] = len(item)
+            for i, x in enumerate(item):
+                outputs.append(registry.Output(f"{out.name}[{i}]", None))
+                arrays.append(np.asarray(x, dtype=np.float64))
+        else:
+            outputs.append(out)
+            arrays.append(np.asarray(item, dtype=np.float64))
+    return tuple(outputs), tuple(arrays), lengths
+
+
+def _call(fn, inputs, exercise):
     """Call the student's function on copies of the inputs; returns (value, problem)."""
     with _quiet():
         try:
-            return fn(*[_copy(inputs[a]) for a in args]), ""
+            if exercise.runner is not None:
+                return exercise.runner(fn, **_copy(inputs)), ""
+            return fn(*[_copy(inputs[a]) for a in exercise.args]), ""
+        except registry.Problem as exc:
+            return None, str(exc)
         except SystemExit as exc:
             return None, f"it called sys.exit({exc.code!r}); a graded function must return its result"
         except Exception as exc:
@@ -173,8 +216,7 @@ def _call(fn, inputs, args):
 
 def _reference(exercise, inputs):
     with _quiet():
-        out = exercise.reference(**_copy(inputs))
-    return tuple(np.asarray(o, dtype=np.float64) for o in (out if isinstance(out, tuple) else (out,)))
+        return _flatten(exercise, exercise.reference(**_copy(inputs)))
 
 
 def _violations(got, expected, atol, rtol):
@@ -203,17 +245,18 @@ def _max_diff(got, expected):
 
 def _run_case(exercise, fn, case):
     inputs = make_inputs(exercise, case)
-    result = CaseResult(case=case, inputs=inputs, expected=_reference(exercise, inputs))
-    value, problem = _call(fn, inputs, exercise.args)
+    outputs, expected, lengths = _reference(exercise, inputs)
+    result = CaseResult(case=case, inputs=inputs, expected=expected, outputs=outputs)
+    value, problem = _call(fn, inputs, exercise)
     if problem:
         result.problem = problem
         return result
-    got, problem = _normalise(exercise, value)
+    got, problem = _normalise(exercise, value, lengths)
     if problem:
         result.problem = problem
         return result
     result.got = got
-    for i, (out, g, e) in enumerate(zip(exercise.outputs, got, result.expected)):
+    for i, (out, g, e) in enumerate(zip(outputs, got, result.expected)):
         if g.shape != e.shape:
             result.wrong.append(i)
             result.max_diff = float("inf")
@@ -255,6 +298,11 @@ def _locate(out, got, expected, exercise):
     idx = np.argwhere(bad)
     if len(idx) == 0:
         return ""
+    if out.dims is None:
+        first = tuple(int(i) for i in idx[0])
+        where = f" at index {first}" if first else ""
+        return (f"{out.name} differs{where}: yours {got[first]:.6g}, {exercise.reference_name} "
+                f"{expected[first]:.6g}")
     time_axes = [i for i, d in enumerate(out.dims) if d in TIME_AXES]
     order = time_axes + [i for i in range(len(out.dims)) if i not in time_axes]
     first = min(map(tuple, idx), key=lambda p: tuple(p[i] for i in order))
@@ -266,7 +314,7 @@ def _locate(out, got, expected, exercise):
 
 
 def _recognise(exercise, results):
-    """The first catalogued mistake that explains every wrong output the student produced."""
+    """The first catalogued mistake that reproduces every output the student got wrong (and right)."""
     for mistake in exercise.mistakes:
         explained = 0
         consistent = True
@@ -275,15 +323,18 @@ def _recognise(exercise, results):
                 continue
             try:
                 with _quiet():
-                    m_out = mistake.output(**_copy(r.inputs))
-                m_out = tuple(np.asarray(o, dtype=np.float64) for o in
-                              (m_out if isinstance(m_out, tuple) else (m_out,)))
+                    _, m_out, _ = _flatten(exercise, mistake.output(**_copy(r.inputs)))
             except Exception:
                 continue  # the mistake cannot happen with these shapes
-            for i in r.wrong:
-                if _close(r.got[i], m_out[i], exercise.atol, exercise.rtol, equal_nan=True):
+            if len(m_out) != len(r.got):
+                consistent = False
+                break
+            for i in range(len(r.got)):
+                # The mistake must explain the wrong outputs and leave the right ones right.
+                same = _close(r.got[i], m_out[i], exercise.atol, exercise.rtol, equal_nan=True)
+                if same and i in r.wrong:
                     explained += 1
-                else:
+                elif not same:
                     consistent = False
             if not consistent:
                 break
@@ -303,18 +354,27 @@ def _failure_message(exercise, fn, results, counts):
         if r.got is None:
             lines.append(f"  On case {r.case.describe()} {r.problem}.")
         else:
+            reported = {}                      # a listed output reports its first wrong item
             for i in r.wrong:
-                out = exercise.outputs[i]
+                out = r.outputs[i]
+                base = out.name.split("[")[0]
+                if "[" in out.name and base in reported:
+                    reported[base] += 1
+                    continue
+                reported[base] = 0
                 g, e = r.got[i], r.expected[i]
                 if g.shape != e.shape:
                     lines.append(f"  On case {r.case.describe()}: {out.name} has shape {g.shape}, "
-                                 f"expected {out.shape_text(r.case.sizes)}.")
+                                 f"expected {out.shape_text(r.case.sizes, e.shape)}.")
                 else:
                     lines.append(f"  On case {r.case.describe()}: {_locate(out, g, e, exercise)}; "
                                  f"largest difference {_max_diff(g, e):.3g} "
                                  f"(tolerance {exercise.atol:g} + {exercise.rtol:g} x |reference|).")
                     if not np.isfinite(g).all() and np.isfinite(e).all():
                         lines.append(f"  {out.name} contains NaN or inf where the reference is finite.")
+            for base, more in reported.items():
+                if more:
+                    lines.append(f"  {more} more array{'s' * (more > 1)} of {base} differ{'s' * (more == 1)} too.")
         mistake = _recognise(exercise, results)
     missing_calls = [h for h in exercise.must_call if counts.get(h, 0) == 0]
     if mistake is None and missing_calls and not failing:

@@ -9,7 +9,7 @@ from typing import Callable
 
 # How a dimension letter is named in a message about a position in an array.
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
-              "V": "class", "2H": "unit"}
+              "V": "class", "2H": "unit", "M": "unit"}
 TIME_AXES = ("T", "Tx", "Ty")
 
 
@@ -31,16 +31,29 @@ class Case:
 
 @dataclass(frozen=True)
 class Output:
-    """One returned array: its name and its shape as dimension letters, e.g. ("N", "T", "H")."""
+    """One returned array: its name and its shape as dimension letters, e.g. ("N", "T", "H").
+
+    `listed=True` declares a list of arrays instead (e.g. one clipped array per gradient): the
+    reference decides how many and their shapes, and each item is compared on its own under the
+    name "name[i]". `dims=None` means the shape is whatever the reference's is.
+    """
     name: str
-    dims: tuple
+    dims: tuple = None
+    listed: bool = False
 
     def shape(self, sizes):
         return tuple(sizes[d] for d in self.dims)
 
-    def shape_text(self, sizes):
-        letters = ", ".join(self.dims)
+    def shape_text(self, sizes, expected_shape=()):
+        if self.dims is None:
+            return f"{tuple(expected_shape)}"
+        letters = ", ".join(self.dims) + ("," if len(self.dims) == 1 else "")
         return f"({letters}) = {self.shape(sizes)}" if self.dims else "a scalar ()"
+
+
+class Problem(Exception):
+    """Raised by an exercise's runner when a result cannot be compared; the message says why,
+    completing "On case X ...", e.g. "it ignores its rng argument: ..."."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,9 @@ class Exercise:
         points: points of its graded test cell.
         must_call: helper functions the student's function has to use (checked by spying).
         atol, rtol: |yours - reference| <= atol + rtol * |reference|.
+        runner: how a case runs the student's function, runner(fn, **inputs) -> value to compare
+            (e.g. the frequencies of many random samples); None calls fn(*inputs) in args order.
+            It may raise Problem.
     """
     name: str
     notebook: str
@@ -82,6 +98,7 @@ class Exercise:
     must_call: tuple = ()
     atol: float = 1e-5
     rtol: float = 1e-4
+    runner: Callable = None
 
     @property
     def grade_id(self):
