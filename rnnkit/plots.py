@@ -90,6 +90,180 @@ def unrolled_rnn(T=4):
     return fig
 
 
+def bptt_graph(T=4):
+    """The unrolled RNN with a loss at every step: forward arrows black, gradients red (dashed)."""
+    fig, ax = plt.subplots(figsize=(1.2 + 1.5 * T, 3.6))
+    grad = dict(color="#c0392b", style="-|>")
+    for t in range(T):
+        col = 1.5 * t
+        _box(ax, col, 0, f"x{t + 1}", "x")
+        _box(ax, col, 1, f"h{t + 1}", "h")
+        _box(ax, col, 2, f"L{t + 1}", "y")
+        _arrow(ax, (col - 0.08, 0.25), (col - 0.08, 0.75))
+        _arrow(ax, (col - 0.08, 1.25), (col - 0.08, 1.75))
+        _arrow(ax, (col + 0.08, 1.75), (col + 0.08, 1.25), **grad)        # dL_t/dh_t
+        _arrow(ax, (col + 0.08, 0.75), (col + 0.08, 0.25), **grad)        # dL/dx_t
+        _arrow(ax, (col - 1.2, 1.08), (col - 0.3, 1.08))                  # h_{t-1} -> h_t
+        _arrow(ax, (col - 0.3, 0.92), (col - 1.2, 0.92), **grad)          # dL/dh_{t-1}
+    ax.text(-1.35, 1.0, "h0", fontsize=9, va="center")
+    ax.text(0.75 * (T - 1), 2.55, "L = L1 + ... + LT     (red: gradients, flowing back in time)",
+            ha="center", fontsize=9, color="#c0392b")
+    ax.set_xlim(-1.6, 1.5 * (T - 1) + 0.6)
+    ax.set_ylim(-0.5, 2.8)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def cost_vs_length(lengths, series, title="Cost of one forward + backward pass"):
+    """Time (ms) and peak memory (MB) against sequence length T, with a straight-line fit each.
+
+    series: dict name -> (times_ms, peak_mb), one value per length.
+    """
+    lengths = np.asarray(lengths, dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, (times, mems) in series.items():
+        for ax, values in zip(axes, (times, mems)):
+            values = np.asarray(values, dtype=float)
+            line, = ax.plot(lengths, values, marker="o", label=name)
+            slope, icpt = np.polyfit(lengths, values, 1)
+            ax.plot(lengths, slope * lengths + icpt, ls=":", color=line.get_color(), lw=1)
+    for ax, label in zip(axes, ("time per pass (ms)", "peak memory (MB)")):
+        ax.set_xlabel("sequence length T")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title + " (dotted: straight-line fit)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def lstm_cell_diagram():
+    """The LSTM cell: the cell state runs along the top (the conveyor belt), gates below it."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    belt, gates_row = 2.4, 1.0
+    ax.annotate("", xy=(7.6, belt), xytext=(0.2, belt),
+                arrowprops=dict(arrowstyle="-|>", lw=3, color="#7f8c8d"))
+    ax.text(0.1, belt + 0.22, r"$c_{t-1}$", fontsize=11)
+    ax.text(7.3, belt + 0.22, r"$c_t$", fontsize=11)
+    for x, op in [(2.0, "x"), (4.0, "+")]:
+        ax.add_patch(plt.Circle((x, belt), 0.22, fc="white", ec="black", zorder=3))
+        ax.text(x, belt, op, ha="center", va="center", fontsize=12, zorder=4)
+    specs = [(2.0, "f", "forget\nsigmoid"), (3.3, "i", "input\nsigmoid"), (4.6, "g", "candidate\ntanh"),
+             (6.2, "o", "output\nsigmoid")]
+    for x, name, label in specs:
+        ax.add_patch(FancyBboxPatch((x - 0.45, gates_row - 0.3), 0.9, 0.6, boxstyle="round,pad=0.02",
+                                    fc=_COLORS["h"], ec="black"))
+        ax.text(x, gates_row, f"{name}\n", ha="center", va="center", fontsize=11, weight="bold")
+        ax.text(x, gates_row - 0.12, label.split("\n")[0], ha="center", va="center", fontsize=7)
+        ax.annotate("", xy=(x, gates_row - 0.32), xytext=(x, 0.15),
+                    arrowprops=dict(arrowstyle="-", lw=0.8, color="gray"))
+    _arrow(ax, (2.0, gates_row + 0.3), (2.0, belt - 0.22))                   # f scales c_{t-1}
+    ax.add_patch(plt.Circle((3.95, 1.75), 0.17, fc="white", ec="black", zorder=3))
+    ax.text(3.95, 1.75, "x", ha="center", va="center", fontsize=10, zorder=4)
+    _arrow(ax, (3.3, gates_row + 0.3), (3.82, 1.68))
+    _arrow(ax, (4.6, gates_row + 0.3), (4.08, 1.68))
+    _arrow(ax, (3.95, 1.92), (3.98, belt - 0.22))                            # i * g joins the belt
+    ax.add_patch(plt.Circle((6.9, 1.75), 0.17, fc="white", ec="black", zorder=3))
+    ax.text(6.9, 1.75, "x", ha="center", va="center", fontsize=10, zorder=4)
+    _arrow(ax, (6.9, belt), (6.9, 1.92))
+    ax.text(6.98, 2.08, "tanh", fontsize=7)
+    _arrow(ax, (6.2, gates_row + 0.3), (6.76, 1.7))
+    _arrow(ax, (7.07, 1.75), (7.7, 1.75))
+    ax.text(7.75, 1.75, r"$h_t$", va="center", fontsize=11)
+    ax.plot([0.2, 7.0], [0.15, 0.15], color="gray", lw=0.8)
+    ax.text(0.2, -0.1, r"$h_{t-1}$ and $x_t$ feed every gate", fontsize=9, color="gray")
+    ax.text(3.9, 3.0, r"$c_t = f \odot c_{t-1} + i \odot g \qquad h_t = o \odot \tanh(c_t)$", ha="center", fontsize=10)
+    ax.set_xlim(0, 8.3)
+    ax.set_ylim(-0.3, 3.3)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def gate_heatmap(gates, tokens, title="LSTM gate activations"):
+    """Heat maps of gate activations (0..1) over a text: one panel per gate, every unit a row.
+
+    gates: dict name -> array (T, H). Units are sorted by their mean value in the first gate,
+    so units that keep their memory (forget gate near 1) gather at the top.
+    tokens: the T characters or words read, labelled along the time axis.
+    """
+    first = np.asarray(next(iter(gates.values())))
+    order = np.argsort(first.mean(axis=0))[::-1]
+    fig, axes = plt.subplots(len(gates), 1, figsize=(max(6, 0.16 * first.shape[0] + 2), 1.2 + 2.6 * len(gates)))
+    axes = np.atleast_1d(axes)
+    for ax, (name, g) in zip(axes, gates.items()):
+        im = ax.imshow(np.asarray(g)[:, order].T, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                       interpolation="nearest")
+        ax.set_xticks(range(len(tokens)))
+        ax.set_xticklabels([t if t != " " else "_" for t in tokens], fontsize=7, family="monospace")
+        ax.set_yticks([])
+        ax.set_ylabel(f"{name}\n({first.shape[1]} units)")
+        fig.colorbar(im, ax=ax, pad=0.01)
+    axes[0].set_title(f"{title} (units sorted by their mean {next(iter(gates))})")
+    fig.tight_layout()
+    return fig
+
+
+def bidirectional_diagram(T=4):
+    """A bidirectional RNN: a forward chain, a backward chain, both feeding every output."""
+    fig, ax = plt.subplots(figsize=(1.2 + 1.5 * T, 3.9))
+    for t in range(T):
+        col = 1.5 * t
+        _box(ax, col, 0, f"x{t + 1}", "x")
+        _box(ax, col, 1, f"f{t + 1}", "h")
+        _box(ax, col, 2, f"b{t + 1}", "h")
+        _box(ax, col, 3, f"y{t + 1}", "y")
+        _arrow(ax, (col - 0.15, 0.25), (col - 0.15, 0.75))
+        _arrow(ax, (col + 0.35, 0.2), (col + 0.35, 1.8), rad=0.0)              # x_t to backward
+        _arrow(ax, (col - 0.2, 1.25), (col - 0.2, 2.75), color="#2e86c1")     # forward to y
+        _arrow(ax, (col, 2.25), (col, 2.75), color="#e67e22")                 # backward to y
+        if t:
+            _arrow(ax, (col - 1.2, 1), (col - 0.3, 1), color="#2e86c1")
+            _arrow(ax, (col - 0.3, 2), (col - 1.2, 2), color="#e67e22")
+    ax.text(-0.85, 1, "forward\n(reads x1 .. xT)", ha="right", va="center", fontsize=8, color="#2e86c1")
+    ax.text(-0.85, 2, "backward\n(reads xT .. x1)", ha="right", va="center", fontsize=8, color="#e67e22")
+    ax.text(0.75 * (T - 1), 3.5, "y_t = merge(forward state at t, backward state at t)", ha="center",
+            fontsize=9)
+    ax.set_xlim(-2.2, 1.5 * (T - 1) + 0.6)
+    ax.set_ylim(-0.5, 3.8)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def segmentation_example(text, predictions):
+    """Text with the word breaks each model predicts, one line per model; errors in red."""
+    fig, ax = plt.subplots(figsize=(min(14, 0.13 * len(text) + 2.5), 0.5 + 0.45 * (len(predictions) + 1)))
+    rows = [("truth", [c == " " for c in text])] + list(predictions.items())
+    letters = [c for c in text if c != " "]
+    truth = []
+    for k, c in enumerate(text):
+        if c != " ":
+            truth.append(k + 1 == len(text) or text[k + 1] == " ")
+    for r, (name, ends) in enumerate(rows):
+        y = len(rows) - r
+        ax.text(0, y, name, ha="right", va="center", fontsize=9, family="monospace")
+        if name == "truth":
+            ax.text(0.3, y, text, va="center", fontsize=9, family="monospace")
+            continue
+        x = 0.3
+        for letter, end, want in zip(letters, ends, truth):
+            ax.text(x, y, letter, va="center", fontsize=9, family="monospace")
+            x += 0.105
+            if end or want:
+                ax.text(x, y, "_" if end else "^", va="center", fontsize=9, family="monospace",
+                        color="black" if end == want else "#c0392b")
+                x += 0.105
+    ax.set_xlim(-2.2, 0.11 * len(text) + 1.0)
+    ax.set_ylim(0.4, len(rows) + 0.6)
+    ax.axis("off")
+    ax.set_title("Word breaks found (_), missed (red ^) and invented (red _)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def training_curves(histories, metric="val_accuracy", chance=None):
     """One line per model: `metric` against epoch. histories: dict name -> Keras History.history."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -137,5 +311,109 @@ def paired_probabilities(labels, p_real, p_shuffled):
     ax.set_xlim(0, 1)
     ax.set_xlabel("P(real line), from your many_to_one with the trained weights")
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- gradient problems
+def jacobian_norm_panels(panels, predicted=None):
+    """Mean norm of d h_T / d h_t against t, on a log scale, one panel per input regime.
+
+    Args:
+        panels: dict panel title -> dict curve label -> norms (T,), e.g. from jacobian_norms.
+        predicted: optional dict curve label -> (T,) values drawn dotted in every panel (what a
+            linear RNN would give), in the colour of the curve with the same label.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), sharey=True,
+                             squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for k, (label, norms) in enumerate(curves.items()):
+            norms = np.asarray(norms, dtype=float)
+            ax.semilogy(np.arange(len(norms)), norms, color=colors[k % len(colors)], lw=2, label=label)
+            if predicted and label in predicted:
+                ax.semilogy(np.arange(len(norms)), predicted[label], color=colors[k % len(colors)],
+                            ls=":", lw=1.5)
+        ax.set_xlabel("time step t of h_t (the last step is T - 1)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("mean Frobenius norm of d h_T / d h_t")
+    axes[0][-1].legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def clipping_curves(runs, max_norm=None):
+    """Training loss (left) and gradient global norm (right) per step, one line per run.
+
+    Args:
+        runs: dict label -> dict with "loss" and "grad_norm", lists of one value per step
+            (non-finite losses are drawn as gaps).
+        max_norm: the clipping threshold, drawn as a dashed line on the right.
+    """
+    fig, (ax_loss, ax_norm) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for label, run in runs.items():
+        steps = np.arange(1, len(run["loss"]) + 1)
+        ax_loss.plot(steps, np.asarray(run["loss"], dtype=float), lw=1.2, label=label)
+        ax_norm.semilogy(steps, np.asarray(run["grad_norm"], dtype=float), lw=1, label=label)
+    ax_loss.set_yscale("symlog", linthresh=1.0)
+    ax_loss.set_xlabel("training step")
+    ax_loss.set_ylabel("cross-entropy loss (log scale above 1)")
+    ax_loss.set_title("training loss")
+    if max_norm is not None:
+        ax_norm.axhline(max_norm, color="gray", ls="--", lw=1, label=f"max_norm = {max_norm:g}")
+    ax_norm.set_xlabel("training step")
+    ax_norm.set_ylabel("global norm of the gradient (before clipping)")
+    ax_norm.set_title("gradient size")
+    for ax in (ax_loss, ax_norm):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# Overlapping lines (several models at the same accuracy) stay visible: each has its own style.
+_LINE_STYLES = [dict(marker="o", ms=9, lw=3, ls="-"), dict(marker="s", ms=6, lw=2, ls="--"),
+                dict(marker="^", ms=5, lw=1.5, ls="-."), dict(marker="D", ms=4, lw=1, ls=":")]
+
+
+def accuracy_by_gap(results, chance=None, epochs=None, max_epochs=None):
+    """Validation accuracy against the gap (number of filler words), one line per model.
+
+    Args:
+        results: dict model name -> dict gap -> accuracy at the end of training.
+        chance: the accuracy of guessing, drawn as a dashed line.
+        epochs: optional dict model name -> dict gap -> epochs trained; adds a right panel.
+        max_epochs: the training budget, drawn as a dashed line on the right panel (a model that
+            reaches it did not solve the task).
+    """
+    ncols = 2 if epochs else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(5.6 * ncols, 3.8), squeeze=False)
+    ax = axes[0][0]
+    for k, (name, by_gap) in enumerate(results.items()):
+        gaps = sorted(by_gap)
+        ax.plot(gaps, [by_gap[g] for g in gaps], label=name, **_LINE_STYLES[k % len(_LINE_STYLES)])
+    if chance is not None:
+        ax.axhline(chance, color="gray", ls="--", lw=1, label="chance")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("gap: filler words between the country and \"i speak fluent\"")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title("Remembering the country across the gap")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if epochs:
+        ax = axes[0][1]
+        for k, (name, by_gap) in enumerate(epochs.items()):
+            gaps = sorted(by_gap)
+            ax.plot(gaps, [by_gap[g] for g in gaps], label=name, **_LINE_STYLES[k % len(_LINE_STYLES)])
+        if max_epochs is not None:
+            ax.axhline(max_epochs, color="gray", ls="--", lw=1, label="budget (not solved)")
+        ax.set_ylim(0, (max_epochs or max(max(v.values()) for v in epochs.values())) * 1.08)
+        ax.set_xlabel("gap: filler words between the country and \"i speak fluent\"")
+        ax.set_ylabel("epochs trained")
+        ax.set_title("Epochs until validation accuracy >= 0.99")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
     fig.tight_layout()
     return fig

@@ -107,6 +107,25 @@ def gru(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kw
     return _gated("GRU", GRU_GATES, W, U, b, return_sequences, return_state, dtype, **kwargs)
 
 
+def _gated_cell(cell_name, gates, W, U, b, dtype, **kwargs):
+    keras = _keras()
+    D, fused = np.shape(W)
+    cell = getattr(keras.layers, cell_name)(fused // len(gates), dtype=dtype, **kwargs)
+    cell.build((None, D))
+    cell.set_weights([W, U, b])
+    return cell
+
+
+def lstm_cell(W, U, b, dtype="float64", **kwargs):
+    """A built keras.layers.LSTMCell holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
+    return _gated_cell("LSTMCell", LSTM_GATES, W, U, b, dtype, **kwargs)
+
+
+def gru_cell(W, U, b, dtype="float64", **kwargs):
+    """A built keras.layers.GRUCell (reset_after=True) holding W (D, 3H), U (H, 3H), b (2, 3H)."""
+    return _gated_cell("GRUCell", GRU_GATES, W, U, b, dtype, **kwargs)
+
+
 # ----------------------------------------------------------------------------- runners (NumPy in, NumPy out)
 def _f64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
@@ -128,7 +147,69 @@ def run_simple_rnn(x, h0, Wx, Wh, b, **config):
     return _np(h_seq), _np(h_last)
 
 
+def run_lstm_cell(x_t, h_prev, c_prev, W, U, b, **config):
+    """(h_next, c_next), each (N, H), from keras.layers.LSTMCell for one step."""
+    x_t, h_prev, c_prev, W, U, b = _f64(x_t, h_prev, c_prev, W, U, b)
+    h, (h2, c) = lstm_cell(W, U, b, **config)(x_t, [h_prev, c_prev])
+    return _np(h), _np(c)
+
+
+def run_lstm(x, h0, c0, W, U, b, **config):
+    """(h_seq (N, T, H), h_last, c_last) from keras.layers.LSTM started at (h0, c0)."""
+    x, h0, c0, W, U, b = _f64(x, h0, c0, W, U, b)
+    h_seq, h_last, c_last = lstm(W, U, b, **config)(x, initial_state=[h0, c0])
+    return _np(h_seq), _np(h_last), _np(c_last)
+
+
+def run_gru_cell(x_t, h_prev, W, U, b, **config):
+    """h_next (N, H) from keras.layers.GRUCell (reset_after=True) for one step."""
+    x_t, h_prev, W, U, b = _f64(x_t, h_prev, W, U, b)
+    h, _ = gru_cell(W, U, b, **config)(x_t, [h_prev])
+    return _np(h)
+
+
+def run_gru(x, h0, W, U, b, **config):
+    """(h_seq (N, T, H), h_last) from keras.layers.GRU started at h0."""
+    x, h0, W, U, b = _f64(x, h0, W, U, b)
+    h_seq, h_last = gru(W, U, b, **config)(x, initial_state=[h0])
+    return _np(h_seq), _np(h_last)
+
+
 def run_dense(h, W, b, **config):
     """Dense applied on the last axis of h (any rank), e.g. (N, T, H) -> (N, T, V)."""
     h, W, b = _f64(h, W, b)
     return _np(dense(W, b, **config)(h))
+
+
+# ----------------------------------------------------------------------------- gradients (tf.GradientTape)
+def simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=None):
+    """Gradients (dx, dh0, dWx, dWh, db) of sum(dh_seq * h_seq) for a SimpleRNN, by GradientTape.
+
+    dh_seq (N, T, H) is the upstream gradient on every hidden state (``output_gradients``). With
+    ``k=None`` the whole keras.layers.SimpleRNN is differentiated: full backpropagation through
+    time. With an integer k, a SimpleRNNCell is stepped and the state entering steps k, 2k, ...
+    goes through ``tf.stop_gradient``: truncated BPTT over chunks of k steps.
+    """
+    tf, _ = import_tf()
+    dh_seq, x, h0, Wx, Wh, b = _f64(dh_seq, x, h0, Wx, Wh, b)
+    x_t, h0_t = tf.constant(x), tf.constant(h0)
+    if k is None:
+        layer = simple_rnn(Wx, Wh, b, return_state=False)
+        weights = layer.trainable_variables
+        with tf.GradientTape() as tape:
+            tape.watch([x_t, h0_t])
+            h_seq = layer(x_t, initial_state=[h0_t])
+    else:
+        cell = simple_rnn_cell(Wx, Wh, b)
+        weights = cell.trainable_variables
+        with tf.GradientTape() as tape:
+            tape.watch([x_t, h0_t])
+            h, states = h0_t, []
+            for t in range(x.shape[1]):
+                if t > 0 and t % int(k) == 0:
+                    h = tf.stop_gradient(h)
+                h, _ = cell(x_t[:, t], [h])
+                states.append(h)
+            h_seq = tf.stack(states, axis=1)
+    grads = tape.gradient(h_seq, [x_t, h0_t, *weights], output_gradients=tf.constant(dh_seq))
+    return tuple(_np(g) for g in grads)

@@ -82,3 +82,44 @@ def test_shuffled_lines_dataset_is_deterministic_balanced_and_really_shuffled():
     assert all(tuple(sorted(x)) in real for x in fake[:200])
     c = data.shuffled_lines_dataset(seed=1)
     assert not np.array_equal(a["x_train"], c["x_train"])
+
+
+def test_every_dataset_of_the_manifest_is_cached_and_verified():
+    for name, entry in data.manifest().items():
+        path = data.path(name)
+        assert os.path.getsize(path) == entry["size"], name
+        assert data.is_cached(name), name
+
+
+def test_rotten_tomatoes_splits_by_film_and_is_deterministic():
+    a = data.rotten_tomatoes(seed=0)
+    b = data.rotten_tomatoes(seed=0)
+    np.testing.assert_array_equal(a["x_train"], b["x_train"])
+    np.testing.assert_array_equal(a["y_val"], b["y_val"])
+    assert a["x_train"].shape[1] == 40 and a["x_train"].dtype == np.int32
+    assert len(a["x_train"]) + len(a["x_val"]) == 12808          # plot summaries dropped
+    assert set(np.unique(a["y_train"])) == {0, 1} and 0.5 < a["y_train"].mean() < 0.65
+    assert len(a["val_texts"]) == len(a["x_val"])
+    # pre-padded: a short review's ids sit at the end, zeros before
+    short = [i for i, t in enumerate(a["val_texts"]) if len(data.tokenize(t)) < 10][0]
+    assert a["x_val"][short][0] == data.PAD and a["x_val"][short][-1] != data.PAD
+    assert a["vocab"].decode(a["x_val"][short]).split()[-1] in {*data.tokenize(a["val_texts"][short]), "<unk>"}
+
+
+def test_word_segmentation_tags_the_last_letter_of_every_word():
+    seg = data.word_segmentation(T=12)
+    x, y = seg["x_train"], seg["y_train"]
+    assert x.shape == y.shape and x.shape[1] == 12 and x.min() >= 1
+    first_words = " ".join(" ".join(w) for w in data.hamlet_lines(min_words=1, max_words=1000))[:200].split()
+    letters = seg["decode"](x[:3].ravel())
+    rebuilt, k = [], 0
+    for word in first_words:
+        if k + len(word) > len(letters):
+            break
+        assert letters[k:k + len(word)] == word
+        assert y.ravel()[k + len(word) - 1] == 1 and not y.ravel()[k:k + len(word) - 1].any()
+        k += len(word)
+    assert k > 20
+    np.testing.assert_array_equal(seg["encode"]("to be"), seg["encode"]("tobe"))
+    assert seg["decode"](seg["encode"]("to be")) == "tobe"
+    assert 0.15 < y.mean() < 0.35 and len(seg["x_val"]) > 100

@@ -1,8 +1,9 @@
 """The instructor's pipeline end to end: release, intake, nbgrader autograde, report, CSV, feedback.
 
-The example submissions cover the three ways every exercise is graded: the full solution earns
-the maximum, the untouched release scores 0 without breaking the grader, and the partial one
-loses exactly the points of its two catalogued mistakes, which the report names.
+The example submissions cover the three ways every exercise is graded, for every notebook: the
+full solution earns every automatic point, the untouched release scores 0 without breaking the
+grader, and the partial one loses exactly the points of its catalogued mistakes, which the report
+names. Written answers are left for the instructor ("needs manual grading").
 """
 import contextlib
 import csv
@@ -14,9 +15,28 @@ import pytest
 
 from rnnkit import registry
 from rnnkit.grading import cli, examples, release, workspace
+from tests.conftest import solution_path
 
 pytestmark = pytest.mark.slow
-ASSIGNMENT = "01_rnn_fundamentals"
+ASSIGNMENTS = workspace.assignments()
+STUDENTS = ("full_marks", "partial", "untouched")
+
+
+def auto_points(assignment):
+    return sum(e.points for e in registry.for_notebook(assignment))
+
+
+def manual_cells(assignment):
+    """grade_id -> points of the graded cells that no check grades (written answers)."""
+    import nbformat
+    checked = {e.grade_id for e in registry.for_notebook(assignment)}
+    nb = nbformat.read(solution_path(assignment), as_version=4)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    return {m["grade_id"]: m["points"] for m in meta if m.get("grade") and m["grade_id"] not in checked}
+
+
+def manual_points(assignment):
+    return sum(manual_cells(assignment).values())
 
 
 @pytest.fixture(scope="module")
@@ -35,49 +55,64 @@ def graded(tmp_path_factory):
 def rows(graded):
     root = graded[0]
     with open(root / "grades.csv", newline="", encoding="utf-8") as f:
-        return {r["student"]: r for r in csv.DictReader(f)}
+        return {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
+
+
+def _notes(row):
+    return dict(item.split(": ", 1) for item in row["mistakes"].split("; ")) if row["mistakes"] else {}
+
+
+def _manual(row):
+    return {name for name, note in _notes(row).items() if note.startswith("needs manual grading")}
 
 
 def test_grade_exits_zero_with_an_invalid_file_in_the_batch(graded):
     assert graded[1] == 0
 
 
-def test_full_marks_example_earns_the_maximum(rows):
-    maximum = sum(e.points for e in registry.for_notebook(ASSIGNMENT))
-    row = rows["full_marks"]
-    assert float(row["total"]) == float(row["max_score"]) == maximum
-    assert row["mistakes"] == ""
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_full_marks_example_earns_every_automatic_point(rows, assignment):
+    row = rows[("full_marks", assignment)]
+    assert float(row["total"]) == auto_points(assignment)
+    assert float(row["max_score"]) == auto_points(assignment) + manual_points(assignment)
+    # Only written answers are still open, and they wait for the instructor.
+    assert set(_notes(row)) == _manual(row)
+    assert len(_manual(row)) == len(manual_cells(assignment))
 
 
-def test_untouched_release_scores_zero_and_every_exercise_says_not_implemented(rows):
-    row = rows["untouched"]
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_scores_zero_and_every_exercise_says_not_implemented(rows, assignment):
+    row = rows[("untouched", assignment)]
     assert float(row["total"]) == 0
-    for e in registry.for_notebook(ASSIGNMENT):
+    for e in registry.for_notebook(assignment):
         assert f"{e.name}: not implemented" in row["mistakes"]
+    assert not _manual(row), "an unanswered written question needs no manual grading"
 
 
-def test_partial_example_loses_exactly_its_two_named_mistakes(rows):
-    row = rows["partial"]
-    expected = examples.expected_mistakes(ASSIGNMENT)
-    assert len(expected) == 2
-    named = dict(item.split(": ", 1) for item in row["mistakes"].split("; "))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_partial_example_loses_exactly_its_named_mistakes(rows, assignment):
+    row = rows[("partial", assignment)]
+    expected = examples.expected_mistakes(assignment)
+    assert expected, f"autograde/examples has no partial submission with a mistake for {assignment}"
+    named = {k: v for k, v in _notes(row).items() if k not in _manual(row)}
     assert named == expected
-    lost = sum(e.points for e in registry.for_notebook(ASSIGNMENT) if e.name in expected)
-    assert float(row["total"]) == float(row["max_score"]) - lost
-    for e in registry.for_notebook(ASSIGNMENT):
+    lost = sum(e.points for e in registry.for_notebook(assignment) if e.name in expected)
+    assert float(row["total"]) == auto_points(assignment) - lost
+    for e in registry.for_notebook(assignment):
         assert float(row[e.name]) == (0 if e.name in expected else e.points)
 
 
 def test_invalid_file_is_reported_with_a_reason_and_scores_zero(rows):
-    row = rows["invalid"]
+    row = rows[("invalid", ASSIGNMENTS[0])]
     assert row["status"].startswith("invalid: not a valid notebook: invalid JSON")
     assert float(row["total"]) == 0
 
 
-def test_feedback_html_is_written_for_each_graded_submission(graded):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_html_is_written_for_each_graded_submission(graded, assignment):
     root = graded[0]
-    for student in ("full_marks", "partial", "untouched"):
-        path = root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    for student in STUDENTS:
+        path = root / "feedback" / student / assignment / f"{assignment}.html"
         assert path.exists() and path.stat().st_size > 10_000
 
 
@@ -88,28 +123,33 @@ def test_gradebook_stays_consistent_when_grading_again(graded):
     assert cli.main(["grade", "--root", str(root), "--from",
                      os.path.join(workspace.AUTOGRADE, "examples"), "--no-feedback"]) == 0
     with Gradebook(workspace.db_url(str(root))) as gb:
-        subs = gb.assignment_submissions(ASSIGNMENT)
-        assert sorted(s.student.id for s in subs) == ["full_marks", "partial", "untouched"]
-        scores = {s.student.id: s.score for s in subs}
-    assert scores["full_marks"] == sum(e.points for e in registry.for_notebook(ASSIGNMENT))
-    assert scores["untouched"] == 0
+        for assignment in ASSIGNMENTS:
+            subs = gb.assignment_submissions(assignment)
+            assert sorted(s.student.id for s in subs) == sorted(STUDENTS)
+            scores = {s.student.id: s.score for s in subs}
+            assert scores["full_marks"] == auto_points(assignment)
+            assert scores["untouched"] == 0
 
 
 def test_report_table_names_students_points_and_mistakes(graded):
     out = graded[2]
-    assert "11/11" in out and "0/11" in out
-    for mistake in examples.expected_mistakes(ASSIGNMENT).values():
-        assert mistake in out
+    for assignment in ASSIGNMENTS:
+        assert f"== {assignment} ==" in out
+        total = auto_points(assignment) + manual_points(assignment)
+        assert f"{auto_points(assignment)}/{total}" in out and f"0/{total}" in out
+        for mistake in examples.expected_mistakes(assignment).values():
+            assert mistake in out
     assert "invalid JSON" in out
 
 
-def test_failed_checks_show_the_message_without_checker_frames(graded):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_failed_checks_show_the_message_without_checker_frames(graded, assignment):
     """Students see the check's message, never a traceback through rnnkit's code."""
     import nbformat
     root = graded[0]
-    nb = nbformat.read(root / "autograded" / "partial" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    nb = nbformat.read(root / "autograded" / "partial" / assignment / f"{assignment}.ipynb", as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert len(errors) == 2
+    assert len(errors) == len(examples.expected_mistakes(assignment))
     for err in errors:
         shown = "\n".join(err.traceback)
         assert err.ename == "CheckFailed" and "Recognised mistake" in shown

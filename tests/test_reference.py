@@ -285,3 +285,53 @@ def test_join_gates_names_missing_gate():
     blocks = {g: np.ones((2, 3)) for g in ("i", "c", "o")}
     with pytest.raises(KeyError, match=r"missing \['f'\]"):
         R.join_gates(blocks, R.LSTM_GATES)
+
+
+# ----------------------------------------------------------------------------- gradients
+def _finite_difference_grads(dh_seq, args, eps=1e-6):
+    """Central differences of sum(dh_seq * h_seq) with respect to each of x, h0, Wx, Wh, b."""
+    def f(values):
+        return float(np.sum(dh_seq * np_rnn(*values)[0]))
+    grads = []
+    for k, a in enumerate(args):
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            plus = [v.copy() for v in args]
+            minus = [v.copy() for v in args]
+            plus[k][idx] += eps
+            minus[k][idx] -= eps
+            g[idx] = (f(plus) - f(minus)) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def test_simple_rnn_gradients_match_finite_differences():
+    rng = np.random.default_rng(11)
+    N, T, D, H = 2, 4, 3, 3
+    args = [rng.normal(size=(N, T, D)), rng.uniform(-0.5, 0.5, (N, H)), rng.normal(0, 0.5, (D, H)),
+            rng.normal(0, 0.5, (H, H)), rng.uniform(-0.5, 0.5, H)]
+    dh_seq = rng.normal(size=(N, T, H))
+    full = R.simple_rnn_gradients(dh_seq, *args)
+    for got, want, name in zip(full, _finite_difference_grads(dh_seq, args), ["dx", "dh0", "dWx", "dWh", "db"]):
+        np.testing.assert_allclose(got, want, atol=1e-8, err_msg=name)
+    # A chunk as long as the sequence is no truncation at all.
+    for got, want in zip(R.simple_rnn_gradients(dh_seq, *args, k=T), full):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_truncated_gradients_stop_at_chunk_boundaries():
+    """With k=1 each step sees only its own upstream gradient: dh0 comes from step 0 alone."""
+    rng = np.random.default_rng(12)
+    N, T, D, H = 2, 3, 2, 3
+    args = [rng.normal(size=(N, T, D)), rng.uniform(-0.5, 0.5, (N, H)), rng.normal(0, 0.5, (D, H)),
+            rng.normal(0, 0.5, (H, H)), rng.uniform(-0.5, 0.5, H)]
+    dh_seq = rng.normal(size=(N, T, H))
+    truncated = R.simple_rnn_gradients(dh_seq, *args, k=1)
+    only_first = np.zeros_like(dh_seq)
+    only_first[:, 0] = dh_seq[:, 0]
+    np.testing.assert_allclose(truncated[1], R.simple_rnn_gradients(only_first, *args)[1], atol=1e-12)
+    x, h0, Wx, Wh, b = args
+    h_seq = np_rnn(x, h0, Wx, Wh, b)[0]
+    # dx at the last step only depends on that step's own gradient through one tanh.
+    da = dh_seq[:, -1] * (1 - h_seq[:, -1] ** 2)
+    np.testing.assert_allclose(truncated[0][:, -1], da @ Wx.T, atol=1e-12)

@@ -38,7 +38,10 @@ def _solution_lines(assignment):
     lines = []
     for cell in _cells(solution_path(assignment)):
         text = "".join(cell["source"])
-        for body in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S):
+        bodies = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S)
+        if cell["cell_type"] == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            bodies = [text]            # a written answer: nbgrader replaces the whole cell
+        for body in bodies:
             lines += [l.strip() for l in body.splitlines() if len(l.strip()) > 12]
     return lines
 

@@ -24,6 +24,28 @@ PARTIAL = {
                                  "return one_to_many(start, h0, *dec, Wy, by, Ty)",
                                  "decoder ignores the encoder (starts from h0)"),
     },
+    "02_bptt": {
+        "softmax_cross_entropy_code": ("    count = targets.size\n", "    count = 1\n",
+                                       "sum instead of mean"),
+        "numerical_gradient_code": ("        x[idx] = old - eps\n        f_minus = f(x)\n        x[idx] = old\n"
+                                    "        grad[idx] = (f_plus - f_minus) / (2 * eps)\n",
+                                    "        x[idx] = old\n        grad[idx] = (f_plus - f(x)) / eps\n",
+                                    "forward difference instead of central"),
+    },
+    "03_gradient_problems": {
+        "jacobian_norms_code": ("        J = J @ step\n", "        J = step @ J\n",
+                                "Jacobian product in the wrong order"),
+        "clip_by_global_norm_code": ("    scale = max_norm / max(global_norm, max_norm)\n",
+                                     "    scale = max_norm / global_norm\n",
+                                     "scales up when below max_norm"),
+    },
+    "04_lstm_gru": {
+        "sample_next_code": ("    z = np.asarray(logits, dtype=np.float64) / temperature\n",
+                             "    z = np.asarray(logits, dtype=np.float64)\n", "temperature ignored"),
+        "perplexity_code": ("    return float(np.exp(-np.mean(np.log(picked))))\n",
+                            "    return float(-np.mean(np.log(picked)))\n",
+                            "cross-entropy returned (no exp)"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)

@@ -92,8 +92,10 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 name, _ = cols.get(gid, (gid, grade.max_score))
                 row.max_points[name] = grade.max_score
                 row.points[name] = grade.score or 0.0
-                if (grade.score or 0) < grade.max_score:
-                    row.notes[name] = notes.get(gid, "failed")
+                if grade.needs_manual_grade:
+                    row.notes[name] = "needs manual grading (formgrader)"
+                elif (grade.score or 0) < grade.max_score:
+                    row.notes[name] = notes.get(gid, "not answered" if gid not in cols else "failed")
             rows.append(row)
     return rows
 

@@ -1,0 +1,1260 @@
+"""The checks of notebook 02_bptt, exercised the way students will exercise them.
+
+What is checked:
+
+* every reference solution passes its visible and its hidden cases, and says so by name;
+* mutation tests: for every mistake in every exercise's catalogue there is a student-style NumPy
+  implementation with exactly that mistake (MUTANTS); each one fails its visible check and the
+  message names the catalogued mistake. The catalogue and MUTANTS must list the same mistakes, so
+  a mistake added to the catalogue without a mutant makes a test fail;
+* truncated_bptt_grads has to be built from rnn_backward (the structural "does not use" check),
+  and a broken rnn_backward underneath it is pointed out;
+* numerical_gradient: the student's f is a plain function returning a float, the student may
+  scribble on the x it is given without changing what later cases or the reference see, a list
+  is accepted as the gradient and a wrongly shaped gradient is reported readably;
+* softmax_cross_entropy: the overflow mistake is named although its outputs are inf/NaN, and
+  returning the loss alone asks for the tuple (loss, dlogits);
+* rnn_backward: too few gradients, gradients in the wrong order, and an unimplemented function
+  give one readable message, and no exception ever escapes evaluate();
+* the inputs of a case depend on its seed only, and the student's function gets copies;
+* check() prints on success and raises CheckFailed (an AssertionError) with the message on failure;
+* a failing check writes nothing to stderr (nbgrader scores a cell that does 0).
+
+The solution cells of the source notebook hold the graded functions; the notebook's given (not
+graded) rnn_forward cell, which rnn_backward and truncated_bptt_grads call, is read from the same
+notebook so that these tests follow it.
+"""
+import collections
+import contextlib
+import itertools
+import json
+import linecache
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from rnnkit import checks, registry
+from rnnkit.checks import CheckFailed, check, evaluate
+from tests.conftest import solution_namespace, solution_path
+
+NOTEBOOK = "02_bptt"
+EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISE_NAMES = [e.name for e in EXERCISES]
+GIVEN_HELPERS = ("rnn_forward",)  # given (ungraded) code cells of the notebook the solutions use
+
+
+# ----------------------------------------------------------------------------- mutants
+# exercise name -> [(catalogued mistake name, student source defining that function)].
+# A name catalogued twice (different wrong outputs) has one mutant per variant, in catalogue order.
+# Mutants are plain NumPy; they may call the notebook's given rnn_forward and the *correct*
+# rnn_backward, as a student's notebook would (truncated_bptt_grads must call rnn_backward).
+MUTANTS = {
+    "softmax_cross_entropy": [
+        ("overflow on large logits (no max shift)", """
+def softmax_cross_entropy(logits, targets):
+    e = np.exp(logits)
+    sums = e.sum(axis=-1)
+    picked = np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+    loss = np.mean(np.log(sums) - picked)
+    probs = e / sums[..., None]
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, (probs - one_hot) / targets.size
+"""),
+        ("sum instead of mean", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    sums = np.exp(z).sum(axis=-1)
+    picked = np.take_along_axis(z, targets[..., None], axis=-1)[..., 0]
+    loss = np.sum(np.log(sums) - picked)
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, np.exp(z) / sums[..., None] - one_hot
+"""),
+        ("averaged over the batch only", """
+def softmax_cross_entropy(logits, targets):
+    N = logits.shape[0]
+    z = logits - np.max(logits, axis=-1, keepdims=True)
+    log_probs = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)
+    loss = -picked.sum() / N
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, (np.exp(log_probs) - one_hot) / N
+"""),
+        ("gradient not divided by the number of predictions", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
+    dlogits = np.exp(log_probs)
+    dlogits -= np.eye(logits.shape[-1])[targets]
+    return loss, dlogits
+"""),
+        ("one-hot not subtracted in the gradient", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
+    probs = np.exp(log_probs)
+    return loss, probs / targets.size
+"""),
+        ("gradient has the wrong sign", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, (one_hot - np.exp(log_probs)) / targets.size
+"""),
+        ("log of a probability that underflows (use log-softmax)", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    picked = np.take_along_axis(probs, targets[..., None], axis=-1)
+    loss = -np.mean(np.log(picked))
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, (probs - one_hot) / targets.size
+"""),
+        ("log-sum-exp missing from the loss", """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    loss = -np.mean(np.take_along_axis(z, targets[..., None], axis=-1))
+    one_hot = np.eye(logits.shape[-1])[targets]
+    return loss, (probs - one_hot) / targets.size
+"""),
+    ],
+    "rnn_backward": [
+        ("gradients not summed over time", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx = x[:, t].T @ da
+        dWh = h_prev.T @ da
+        db = da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("tanh derivative missing", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = dh_seq[:, t] + dh_next
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("h_t used where h_{t-1} belongs", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("dh not propagated to the previous step", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = dh_seq[:, t] * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_prev = da @ Wh.T
+    return dx, dh_prev, dWx, dWh, db
+"""),
+        ("Wh not transposed when propagating", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("tanh derivative taken at h_{t-1}", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h_prev ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("loop runs forward in time", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in range(x.shape[1]):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+"""),
+        ("dh0 not computed", """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    dh0 = np.zeros_like(h0)
+    return dx, dh0, dWx, dWh, db
+"""),
+    ],
+    "numerical_gradient": [
+        ("forward difference instead of central", """
+def numerical_gradient(f, x, eps=1e-5):
+    fx = f(x)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x_plus = x.copy()
+        x_plus[idx] += eps
+        grad[idx] = (f(x_plus) - fx) / eps
+    return grad
+"""),
+        ("divided by eps instead of 2 eps", """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[idx] += eps
+        x_minus[idx] -= eps
+        grad[idx] = (f(x_plus) - f(x_minus)) / eps
+    return grad
+"""),
+        # Works on the x it was given, and leaves every entry eps below where it was.
+        ("x not restored after a perturbation", """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += eps
+        f_plus = f(x)
+        x[idx] -= 2 * eps
+        f_minus = f(x)
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    return grad
+"""),
+        ("all entries perturbed at once", """
+def numerical_gradient(f, x, eps=1e-5):
+    slope = (f(x + eps) - f(x - eps)) / (2 * eps)
+    return slope * np.ones_like(x)
+"""),
+    ],
+    "truncated_bptt_grads": [
+        ("no truncation (full BPTT)", """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    dx, dh0, dWx, dWh, db = rnn_backward(dh_seq, x, h0, Wx, Wh, b)
+    return dx, dh0, dWx, dWh, db
+"""),
+        ("chunks of k+1 steps (off by one)", """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dh0 = np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for start in range(0, T, k + 1):
+        end = min(start + k + 1, T)
+        h_in = h0 if start == 0 else h_seq[:, start - 1]
+        g = rnn_backward(dh_seq[:, start:end], x[:, start:end], h_in, Wx, Wh, b)
+        dx[:, start:end] = g[0]
+        if start == 0:
+            dh0 = g[1]
+        dWx += g[2]
+        dWh += g[3]
+        db += g[4]
+    return dx, dh0, dWx, dWh, db
+"""),
+        ("chunks counted from the end of the sequence", """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dh0 = np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    end = T
+    while end > 0:
+        start = max(end - k, 0)
+        h_in = h0 if start == 0 else h_seq[:, start - 1]
+        g_x, g_h0, g_Wx, g_Wh, g_b = rnn_backward(dh_seq[:, start:end], x[:, start:end], h_in,
+                                                  Wx, Wh, b)
+        dx[:, start:end] = g_x
+        if start == 0:
+            dh0 = g_h0
+        dWx, dWh, db = dWx + g_Wx, dWh + g_Wh, db + g_b
+        end = start
+    return dx, dh0, dWx, dWh, db
+"""),
+        ("sliding window of k steps per loss (a different truncation)", """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dh0 = np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in range(x.shape[1]):
+        s = max(0, t - k + 1)
+        upstream = np.zeros_like(dh_seq[:, s:t + 1])
+        upstream[:, -1] = dh_seq[:, t]
+        h_in = h0 if s == 0 else h_seq[:, s - 1]
+        g_x, g_h0, g_Wx, g_Wh, g_b = rnn_backward(upstream, x[:, s:t + 1], h_in, Wx, Wh, b)
+        dx[:, s:t + 1] += g_x
+        if s == 0:
+            dh0 += g_h0
+        dWx += g_Wx
+        dWh += g_Wh
+        db += g_b
+    return dx, dh0, dWx, dWh, db
+"""),
+        ("dh0 summed over every chunk", """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dh0 = np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for s in range(0, T, k):
+        e = min(s + k, T)
+        start = h0 if s == 0 else h_seq[:, s - 1]
+        g_x, g_h, g_Wx, g_Wh, g_b = rnn_backward(dh_seq[:, s:e], x[:, s:e], start, Wx, Wh, b)
+        dx[:, s:e] = g_x
+        dh0 += g_h
+        dWx, dWh, db = dWx + g_Wx, dWh + g_Wh, db + g_b
+    return dx, dh0, dWx, dWh, db
+"""),
+    ],
+}
+
+
+def _mutant_params():
+    params = []
+    for exercise, mutants in MUTANTS.items():
+        seen = collections.Counter()
+        for mistake, source in mutants:
+            seen[mistake] += 1
+            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
+            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
+    return params
+
+
+MUTANT_PARAMS = _mutant_params()
+
+
+# ----------------------------------------------------------------------------- helpers
+def _given_cells(notebook, names):
+    """Sources of the notebook's plain (non-nbgrader) code cells that define `def <name>(`."""
+    with open(solution_path(notebook), encoding="utf-8") as f:
+        nb = json.load(f)
+    found = {}
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            continue
+        for name in names:
+            if source.lstrip().startswith(f"def {name}("):
+                found[name] = source
+    missing = [n for n in names if n not in found]
+    assert not missing, f"{notebook} has no given cell defining {missing}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def nb02():
+    """The solution cells of 02_bptt, plus the notebook's given rnn_forward cell they call."""
+    namespace = solution_namespace(NOTEBOOK)
+    for name, source in _given_cells(NOTEBOOK, GIVEN_HELPERS).items():
+        exec(compile(source, f"<{NOTEBOOK}:given {name}>", "exec"), namespace)
+    return namespace
+
+
+_cell_numbers = itertools.count(1)
+
+
+def student(nb02, source, name=None):
+    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
+
+    The source is registered with linecache (as IPython does for cells), so a traceback can show
+    the student's line. Returns the function called `name` (default: the first one defined).
+    """
+    namespace = dict(nb02)
+    filename = f"<student cell {next(_cell_numbers)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    before = set(namespace)
+    exec(compile(source, filename, "exec"), namespace)
+    if name is None:
+        defined = [k for k in namespace if k not in before or namespace[k] is not nb02.get(k)]
+        name = next(k for k in defined if callable(namespace[k]))
+    return namespace[name]
+
+
+def catalogued(exercise_name, mistake_name, occurrence=1):
+    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
+    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
+    return entries[occurrence - 1]
+
+
+def nb02_solution_source(name):
+    """The source of the solution cell defining `name` (with its nbgrader markers)."""
+    with open(solution_path(NOTEBOOK), encoding="utf-8") as f:
+        nb = json.load(f)
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.lstrip().startswith(f"def {name}("):
+            return "\n" + source + "\n"
+    raise AssertionError(f"no cell defines {name}")
+
+
+def mutant_source(exercise_name, mistake_name):
+    return dict(MUTANTS[exercise_name])[mistake_name]
+
+
+@contextlib.contextmanager
+def warnings_to_stderr():
+    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def assert_same_value(a, b, what):
+    """Equal arrays, tuples of arrays, plain values, or objectives giving the same value."""
+    if isinstance(a, (tuple, list)):
+        assert type(a) is type(b) and len(a) == len(b), what
+        for x, y in zip(a, b):
+            assert_same_value(x, y, what)
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype, what
+        np.testing.assert_array_equal(a, b, err_msg=what)
+    elif callable(a):  # numerical_gradient's f: a new object per call, the same function
+        assert callable(b) and repr(a) == repr(b), what
+    else:
+        assert a == b, what
+
+
+def assert_fails_naming(result, mistake_name):
+    assert not result.passed, result.message
+    assert result.mistake == mistake_name, result.message
+    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
+
+
+def assert_readable_failure(result, name):
+    """A failure reported as one message: no traceback, no checker crash, no mistake guessed."""
+    assert not result.passed, result.message
+    assert isinstance(result.message, str) and result.message.startswith(name), result.message
+    assert "Traceback" not in result.message and 'File "' not in result.message, result.message
+    assert "The checker itself failed" not in result.message, result.message
+
+
+def _call_directly(fn, exercise, inputs):
+    with np.errstate(all="ignore"):
+        return fn(*[checks._copy(inputs[a]) for a in exercise.args])
+
+
+# ----------------------------------------------------------------------------- correct solutions
+def test_notebook_declares_the_four_exercises():
+    assert EXERCISE_NAMES == ["softmax_cross_entropy", "rnn_backward", "numerical_gradient",
+                              "truncated_bptt_grads"]
+    for exercise in EXERCISES:
+        assert exercise.select(hidden=False), f"{exercise.name} has no visible case"
+        assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
+    assert registry.get("truncated_bptt_grads").must_call == ("rnn_backward",)
+
+
+def test_namespace_holds_the_graded_functions_and_the_given_rnn_forward(nb02):
+    for name in EXERCISE_NAMES + list(GIVEN_HELPERS):
+        assert callable(nb02.get(name)), name
+    # The given rnn_forward, run as the notebook's cell, has the values of Keras's SimpleRNN on
+    # notebook 01's cases (it is written inline, so 01's "use rnn_cell_forward" rule is moot).
+    result = evaluate("rnn_forward", nb02["rnn_forward"])
+    assert result.cases and all(r.ok for r in result.cases), result.message
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_solution_passes(nb02, name, hidden):
+    result = evaluate(name, nb02[name], hidden=hidden)
+    assert result.passed, result.message
+    assert result.mistake == ""
+    assert result.message.startswith(f"{name} matches "), result.message
+    kind = "hidden" if hidden else "visible"
+    n = len(registry.get(name).select(hidden))
+    assert f" on {n} {kind} case" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- mutation tests
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
+def test_every_catalogued_mistake_has_a_mutant(exercise):
+    assert exercise.name in MUTANTS, f"no mutants for {exercise.name}"
+    catalogue = collections.Counter(m.name for m in exercise.mistakes)
+    mutants = collections.Counter(name for name, _ in MUTANTS[exercise.name])
+    assert set(mutants) == set(catalogue)
+    assert mutants == catalogue, "one mutant per catalogue entry (a repeated name = one per variant)"
+
+
+def test_mutants_are_in_catalogue_order():
+    for exercise in EXERCISES:
+        assert [name for name, _ in MUTANTS[exercise.name]] == [m.name for m in exercise.mistakes]
+
+
+def test_mutants_only_for_declared_exercises():
+    assert set(MUTANTS) == set(EXERCISE_NAMES)
+
+
+def test_catalogues_never_shrink():
+    """Catalogues grow; these are the sizes they have reached."""
+    floors = {"softmax_cross_entropy": 8, "rnn_backward": 8, "numerical_gradient": 4,
+              "truncated_bptt_grads": 5}
+    for e in EXERCISES:
+        assert len(e.mistakes) >= floors[e.name], e.name
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_is_named_on_the_visible_cases(nb02, exercise_name, mistake, occurrence, source):
+    fn = student(nb02, source, exercise_name)
+    result = evaluate(exercise_name, fn)
+    assert_fails_naming(result, mistake)
+    assert result.message.startswith(f"{exercise_name} does not match "), result.message
+    assert "Traceback" not in result.message
+    # The mutants build on the correct helpers: no note sends the student to fix one first.
+    assert "does not pass its own check yet" not in result.message, result.message
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_fails_the_hidden_cases(nb02, exercise_name, mistake, occurrence, source):
+    # A mistake that slipped through the hidden cases would earn the points of the graded cell.
+    fn = student(nb02, source, exercise_name)
+    result = evaluate(exercise_name, fn, hidden=True)
+    assert not result.passed, result.message
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
+def test_mutant_reproduces_its_catalogue_entry(nb02, exercise_name, mistake, occurrence, source):
+    """The mutant returns what its catalogue entry says the mistake returns (so it is faithful)."""
+    exercise = registry.get(exercise_name)
+    entry = catalogued(exercise_name, mistake, occurrence)
+    fn = student(nb02, source, exercise_name)
+    for case in exercise.select(hidden=False) + exercise.select(hidden=True):
+        inputs = checks.make_inputs(exercise, case)
+        got = _call_directly(fn, exercise, inputs)
+        with np.errstate(all="ignore"):
+            expected = entry.output(**checks._copy(inputs))
+        got = got if isinstance(got, tuple) else (got,)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(np.asarray(g, np.float64), np.asarray(e, np.float64),
+                                       atol=exercise.atol, rtol=exercise.rtol, equal_nan=True,
+                                       err_msg=f"case {case.label}")
+
+
+def test_truncated_mutants_call_rnn_backward(nb02):
+    """The truncated_bptt_grads mutants are recognised by their values, not by a missing call."""
+    exercise = registry.get("truncated_bptt_grads")
+    inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[0])
+    for mistake, source in MUTANTS["truncated_bptt_grads"]:
+        fn = student(nb02, source, "truncated_bptt_grads")
+        calls = []
+        correct = fn.__globals__["rnn_backward"]
+        fn.__globals__["rnn_backward"] = lambda *a: calls.append(1) or correct(*a)
+        _call_directly(fn, exercise, inputs)
+        assert calls, f"the mutant {mistake!r} does not call rnn_backward"
+
+
+# ----------------------------------------------------------------------------- truncated_bptt_grads
+TRUNCATED_WITHOUT_RNN_BACKWARD = """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        if (t + 1) % k == 0:
+            dh_next = np.zeros_like(h0)  # the state entering the next chunk is a constant
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    dh0 = dh_next
+    return dx, dh0, dWx, dWh, db
+"""
+
+
+def test_truncated_bptt_must_call_rnn_backward(nb02):
+    fn = student(nb02, TRUNCATED_WITHOUT_RNN_BACKWARD, "truncated_bptt_grads")
+    # The values are right: every case, visible and hidden, matches the reference.
+    exercise = registry.get("truncated_bptt_grads")
+    for case in exercise.cases:
+        inputs = checks.make_inputs(exercise, case)
+        got = _call_directly(fn, exercise, inputs)
+        for g, e in zip(got, exercise.reference(**checks._copy(inputs))):
+            np.testing.assert_allclose(g, e, atol=exercise.atol, rtol=exercise.rtol,
+                                       err_msg=case.label)
+    for hidden in (False, True):
+        result = evaluate("truncated_bptt_grads", fn, hidden=hidden)
+        assert not result.passed, result.message
+        assert result.mistake == "does not use rnn_backward"
+        assert "does not use rnn_backward" in result.message
+        assert "never calls rnn_backward" in result.message
+    # The spy is removed again: the namespace holds the student's own helper afterwards.
+    assert fn.__globals__["rnn_backward"] is nb02["rnn_backward"]
+
+
+def test_truncated_bptt_calling_rnn_backward_passes(nb02):
+    """A correct version written differently from the solution (chunk list, keyword calls)."""
+    fn = student(nb02, """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    starts = list(range(0, T, k))
+    grads = [np.zeros_like(a) for a in (x, h0, Wx, Wh, b)]
+    for s in starts:
+        e = min(s + k, T)
+        h_start = h0 if s == 0 else h_seq[:, s - 1]
+        dx, dh, dWx, dWh, db = rnn_backward(dh_seq=dh_seq[:, s:e], x=x[:, s:e], h0=h_start,
+                                            Wx=Wx, Wh=Wh, b=b)
+        grads[0][:, s:e] = dx
+        if s == 0:
+            grads[1] = dh
+        grads[2] += dWx
+        grads[3] += dWh
+        grads[4] += db
+    return tuple(grads)
+""", "truncated_bptt_grads")
+    for hidden in (False, True):
+        result = evaluate("truncated_bptt_grads", fn, hidden=hidden)
+        assert result.passed, result.message
+    assert fn.__globals__["rnn_backward"] is nb02["rnn_backward"]
+
+
+def test_wrong_rnn_backward_is_pointed_out(nb02):
+    """truncated_bptt_grads built on a broken rnn_backward: the message says to fix it first."""
+    fn = student(nb02, mutant_source("rnn_backward", "tanh derivative missing")
+                 + nb02_solution_source("truncated_bptt_grads"), "truncated_bptt_grads")
+    result = evaluate("truncated_bptt_grads", fn)
+    assert_readable_failure(result, "truncated_bptt_grads")
+    assert "your rnn_backward does not pass its own check yet" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- numerical_gradient
+def test_numerical_gradient_gets_a_callable_returning_a_float(nb02):
+    fn = student(nb02, """
+seen = []
+
+def numerical_gradient(f, x, eps=1e-5):
+    value = f(x)
+    seen.append((callable(f), type(value), type(x), x.dtype, x.shape, type(eps), eps))
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        f_plus = f(x)
+        x[idx] = old - eps
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    return grad
+""", "numerical_gradient")
+    exercise = registry.get("numerical_gradient")
+    for hidden in (False, True):
+        result = evaluate("numerical_gradient", fn, hidden=hidden)
+        assert result.passed, result.message
+    seen = fn.__globals__["seen"]
+    assert len(seen) == len(exercise.cases)
+    for (is_callable, value_type, x_type, dtype, shape, eps_type, eps), case in zip(seen, exercise.cases):
+        assert is_callable and value_type is float, case.label
+        assert x_type is np.ndarray and dtype == np.float64, case.label
+        assert shape == tuple(case.sizes["shape"]), case.label
+        assert eps_type is float and eps == case.sizes.get("eps", 1e-5), case.label
+
+
+def test_numerical_gradient_f_accepts_what_a_student_passes():
+    """f works on a list, on float32 and on a copy; it returns a float and leaves x alone."""
+    exercise = registry.get("numerical_gradient")
+    for case in exercise.cases:
+        inputs = checks.make_inputs(exercise, case)
+        f, x = inputs["f"], inputs["x"]
+        before = x.copy()
+        value = f(x)
+        assert type(value) is float and np.isfinite(value), case.label
+        np.testing.assert_array_equal(x, before)
+        assert f(x.tolist()) == value
+        assert f(x.copy()) == value
+        assert abs(f(x.astype(np.float32)) - value) < 1e-4 * max(1.0, abs(value))
+        assert repr(f).startswith("f(x) = ")
+
+
+NUMERICAL_GRADIENT_SCRIBBLER = """
+entries = []
+
+def numerical_gradient(f, x, eps=1e-5):
+    entries.append(x.copy())
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += eps
+        f_plus = f(x)
+        x[idx] -= 2 * eps
+        f_minus = f(x)
+        x[idx] += eps
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    x[...] = 0.0          # the student clears "their" x afterwards
+    return grad
+"""
+
+
+def test_numerical_gradient_changes_to_x_stay_with_the_student(nb02):
+    fn = student(nb02, NUMERICAL_GRADIENT_SCRIBBLER, "numerical_gradient")
+    exercise = registry.get("numerical_gradient")
+    def solution_differences():
+        return [r.max_diff for hidden in (False, True)
+                for r in evaluate("numerical_gradient", nb02["numerical_gradient"], hidden=hidden).cases]
+
+    before = solution_differences()
+    for _ in range(2):  # twice: a later run sees the same inputs as the first
+        for hidden in (False, True):
+            result = evaluate("numerical_gradient", fn, hidden=hidden)
+            assert result.passed, result.message
+            for r in result.cases:
+                fresh = checks.make_inputs(exercise, r.case)
+                np.testing.assert_array_equal(r.inputs["x"], fresh["x"])
+                np.testing.assert_array_equal(r.expected[0],
+                                              exercise.reference(**checks._copy(fresh)))
+    # The student saw each case's own x, every time.
+    cases = exercise.select(False) + exercise.select(True)
+    entries = fn.__globals__["entries"]
+    assert len(entries) == 2 * len(cases)
+    for seen, case in zip(entries, cases + cases):
+        np.testing.assert_array_equal(seen, checks.make_inputs(exercise, case)["x"])
+    # The solution checked afterwards measures the same differences as before.
+    assert solution_differences() == before
+
+
+def test_numerical_gradient_changes_to_x_do_not_hide_a_mistake(nb02):
+    """The mistake is recognised from the original x, not from the student's scribbled copy."""
+    fn = student(nb02, """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += eps
+        f_plus = f(x)
+        x[idx] -= eps
+        grad[idx] = (f_plus - f(x)) / eps
+    x *= 0
+    return grad
+""", "numerical_gradient")
+    assert_fails_naming(evaluate("numerical_gradient", fn), "forward difference instead of central")
+
+
+def test_numerical_gradient_may_return_a_list(nb02):
+    fn = student(nb02, """
+def numerical_gradient(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[idx] += eps
+        x_minus[idx] -= eps
+        grad[idx] = (f(x_plus) - f(x_minus)) / (2 * eps)
+    return grad.tolist()
+""", "numerical_gradient")
+    for hidden in (False, True):
+        result = evaluate("numerical_gradient", fn, hidden=hidden)
+        assert result.passed, result.message
+    # A flat Python list of floats for a vector, as a loop with append builds it.
+    fn = student(nb02, """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = []
+    for i in range(len(x)):
+        e = np.zeros_like(x)
+        e[i] = eps
+        grad.append((f(x + e) - f(x - e)) / (2 * eps))
+    return grad
+""", "numerical_gradient")
+    result = evaluate("numerical_gradient", fn)
+    # Right on the vector case; on a matrix this 1-D loop returns one number per row.
+    assert result.cases[0].ok, result.message
+    assert_readable_failure(result, "numerical_gradient")
+    assert "grad has shape (3,), expected (3, 4)" in result.message, result.message
+
+
+@pytest.mark.parametrize("how, expected", [
+    ("grad.ravel()", "'visible matrix' (shape=(3, 4), float64, tanh layer): grad has shape (12,), "
+                     "expected (3, 4)."),
+    ("grad.T", "'visible matrix' (shape=(3, 4), float64, tanh layer): grad has shape (4, 3), "
+               "expected (3, 4)."),
+    ("grad[None]", "'visible vector' (shape=(5,), float64, sin): grad has shape (1, 5), "
+                   "expected (5,)."),
+])
+def test_numerical_gradient_wrong_shape(nb02, how, expected):
+    fn = student(nb02, f"""
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        x_plus, x_minus = x.copy(), x.copy()
+        x_plus[idx] += eps
+        x_minus[idx] -= eps
+        grad[idx] = (f(x_plus) - f(x_minus)) / (2 * eps)
+    return {how}
+""", "numerical_gradient")
+    result = evaluate("numerical_gradient", fn)
+    assert_readable_failure(result, "numerical_gradient")
+    assert result.mistake == "", result.message
+    assert f"On case {expected}" in result.message, result.message
+
+
+def test_numerical_gradient_scalar_for_a_vector(nb02):
+    fn = student(nb02, """
+def numerical_gradient(f, x, eps=1e-5):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+""", "numerical_gradient")
+    result = evaluate("numerical_gradient", fn)
+    assert_readable_failure(result, "numerical_gradient")
+    assert "grad has shape (), expected (5,)" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- softmax_cross_entropy
+def test_overflow_mistake_is_named_although_outputs_are_not_finite(nb02):
+    source = mutant_source("softmax_cross_entropy", "overflow on large logits (no max shift)")
+    fn = student(nb02, source, "softmax_cross_entropy")
+    exercise = registry.get("softmax_cross_entropy")
+    large = [c for c in exercise.select(hidden=False) if "large logits" in c.note]
+    assert large, "no visible case with large logits"
+    got = _call_directly(fn, exercise, checks.make_inputs(exercise, large[0]))
+    assert not all(np.isfinite(g).all() for g in got), "the mutant does not overflow"
+    result = evaluate("softmax_cross_entropy", fn)
+    assert_fails_naming(result, "overflow on large logits (no max shift)")
+    assert "visible large logits" in result.message, result.message
+    assert "NaN or inf" in result.message, result.message
+    assert "subtract the largest logit" in result.message, result.message
+    # The case with moderate logits is right: only the overflow is wrong.
+    assert [r.ok for r in result.cases] == [not ("large logits" in c.note)
+                                            for c in exercise.select(hidden=False)]
+
+
+def test_overflow_in_float64_fails_readably(nb02):
+    """Casting to float64 first still overflows on logits in the thousands; the check says so.
+
+    The catalogue reproduces the overflow in the input's dtype (float32), where more entries
+    overflow than in float64, so this variant is not named; it is reported as NaN or inf.
+    """
+    fn = student(nb02, """
+def softmax_cross_entropy(logits, targets):
+    logits = logits.astype(np.float64)
+    e = np.exp(logits)
+    probs = e / e.sum(axis=-1, keepdims=True)
+    loss = np.mean(np.log(e.sum(axis=-1)) - np.take_along_axis(logits, targets[..., None], -1)[..., 0])
+    return loss, (probs - np.eye(logits.shape[-1])[targets]) / targets.size
+""", "softmax_cross_entropy")
+    result = evaluate("softmax_cross_entropy", fn)
+    assert_readable_failure(result, "softmax_cross_entropy")
+    assert "visible large logits" in result.message, result.message
+    assert "loss contains NaN or inf where the reference is finite" in result.message, result.message
+
+
+def test_log_of_underflowed_probability_fails_readably(nb02):
+    """-log(softmax) with the max shift but no log-sum-exp: log(0) on logits in the thousands."""
+    fn = student(nb02, """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    loss = -np.mean(np.log(np.take_along_axis(probs, targets[..., None], axis=-1)))
+    return loss, (probs - np.eye(logits.shape[-1])[targets]) / targets.size
+""", "softmax_cross_entropy")
+    result = evaluate("softmax_cross_entropy", fn)
+    assert_readable_failure(result, "softmax_cross_entropy")
+    assert result.cases[0].ok, result.message  # moderate logits: right
+    assert "loss contains NaN or inf where the reference is finite" in result.message, result.message
+    assert "dlogits differs" not in result.message, result.message  # the gradient is right
+
+
+@pytest.mark.parametrize("returned", ["loss", "(loss,)", "[loss]", "dlogits"])
+def test_softmax_cross_entropy_loss_alone_asks_for_the_tuple(nb02, returned):
+    fn = student(nb02, f"""
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
+    dlogits = (np.exp(log_probs) - np.eye(logits.shape[-1])[targets]) / targets.size
+    return {returned}
+""", "softmax_cross_entropy")
+    result = evaluate("softmax_cross_entropy", fn)
+    assert_readable_failure(result, "softmax_cross_entropy")
+    assert "expected a tuple (loss, dlogits)" in result.message, result.message
+    assert result.mistake == ""
+
+
+def test_softmax_cross_entropy_loss_as_python_float_passes(nb02):
+    fn = student(nb02, """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = float(-np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1)))
+    return [loss, (np.exp(log_probs) - np.eye(logits.shape[-1])[targets]) / targets.size]
+""", "softmax_cross_entropy")
+    for hidden in (False, True):
+        result = evaluate("softmax_cross_entropy", fn, hidden=hidden)
+        assert result.passed, result.message
+
+
+def test_softmax_cross_entropy_loss_per_prediction_is_a_shape_failure(nb02):
+    fn = student(nb02, """
+def softmax_cross_entropy(logits, targets):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    loss = -np.take_along_axis(log_probs, targets[..., None], axis=-1)[..., 0]
+    return loss, (np.exp(log_probs) - np.eye(logits.shape[-1])[targets]) / targets.size
+""", "softmax_cross_entropy")
+    result = evaluate("softmax_cross_entropy", fn)
+    assert_readable_failure(result, "softmax_cross_entropy")
+    assert "loss has shape (2, 3), expected a scalar ()" in result.message, result.message
+
+
+# ----------------------------------------------------------------------------- rnn_backward
+RNN_BACKWARD_BODY = """
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = h_seq[:, t]
+        h_prev = h_seq[:, t - 1] if t > 0 else h0
+        da = (dh_seq[:, t] + dh_next) * (1 - h ** 2)
+        dx[:, t] = da @ Wx.T
+        dWx += x[:, t].T @ da
+        dWh += h_prev.T @ da
+        db += da.sum(axis=0)
+        dh_next = da @ Wh.T
+    dh0 = dh_next
+"""
+
+
+def rnn_backward_returning(nb02, returned):
+    return student(nb02, "def rnn_backward(dh_seq, x, h0, Wx, Wh, b):" + RNN_BACKWARD_BODY
+                   + f"    return {returned}\n", "rnn_backward")
+
+
+def test_rnn_backward_body_is_correct(nb02):
+    fn = rnn_backward_returning(nb02, "dx, dh0, dWx, dWh, db")
+    assert evaluate("rnn_backward", fn).passed
+
+
+@pytest.mark.parametrize("returned", ["dx, dWx, dWh, db", "dx, dh0, dWx, dWh",
+                                      "[dx, dh0, dWx, dWh]"])
+def test_rnn_backward_four_gradients(nb02, returned):
+    result = evaluate("rnn_backward", rnn_backward_returning(nb02, returned))
+    assert_readable_failure(result, "rnn_backward")
+    assert "of length 4; expected a tuple (dx, dh0, dWx, dWh, db)" in result.message, result.message
+    assert result.mistake == ""
+
+
+def test_rnn_backward_dict_of_gradients(nb02):
+    fn = rnn_backward_returning(nb02, "{'dx': dx, 'dh0': dh0, 'dWx': dWx, 'dWh': dWh, 'db': db}")
+    result = evaluate("rnn_backward", fn)
+    assert_readable_failure(result, "rnn_backward")
+    assert "expected a tuple (dx, dh0, dWx, dWh, db)" in result.message, result.message
+
+
+def test_rnn_backward_dWx_and_dWh_swapped(nb02):
+    result = evaluate("rnn_backward", rnn_backward_returning(nb02, "dx, dh0, dWh, dWx, db"))
+    assert_readable_failure(result, "rnn_backward")
+    assert result.mistake == "" and "Recognised mistake" not in result.message
+    # 'visible 1' has D != H: the shapes give the swap away.
+    assert "dWx has shape (5, 5), expected (D, H) = (3, 5)" in result.message, result.message
+    assert "dWh has shape (3, 5), expected (H, H) = (5, 5)" in result.message, result.message
+    # 'visible 2' has D == H: the shapes agree, and exactly dWx and dWh are reported wrong.
+    square = [r for r in result.cases if r.case.sizes["D"] == r.case.sizes["H"]]
+    assert square and all(r.got is not None and r.wrong == [2, 3] for r in square)
+
+
+def test_rnn_backward_dx_last(nb02):
+    result = evaluate("rnn_backward", rnn_backward_returning(nb02, "dh0, dWx, dWh, db, dx"))
+    assert_readable_failure(result, "rnn_backward")
+    assert result.mistake == ""
+    assert "dx has shape (2, 5), expected (N, T, D) = (2, 4, 3)" in result.message, result.message
+    assert "db has shape (2, 4, 3), expected (H,) = (5,)" in result.message, result.message
+
+
+def test_rnn_backward_dh0_and_dx_swapped(nb02):
+    result = evaluate("rnn_backward", rnn_backward_returning(nb02, "dh0, dx, dWx, dWh, db"))
+    assert_readable_failure(result, "rnn_backward")
+    assert "dx has shape (2, 5), expected (N, T, D) = (2, 4, 3)" in result.message, result.message
+
+
+def test_rnn_backward_only_dh0_wrong_points_at_it(nb02):
+    """A single wrong output is located: the message names dh0 and the batch row and unit."""
+    result = evaluate("rnn_backward", rnn_backward_returning(nb02, "dx, 2 * dh0, dWx, dWh, db"))
+    assert_readable_failure(result, "rnn_backward")
+    assert "dh0 differs at batch 0, unit " in result.message, result.message
+    assert result.cases[0].wrong == [1]
+
+
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_not_implemented(nb02, name):
+    args = ", ".join(registry.get(name).args)
+    fn = student(nb02, f"""
+def {name}({args}):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+""", name)
+    for hidden in (False, True):
+        result = evaluate(name, fn, hidden=hidden)
+        assert_readable_failure(result, name)
+        assert "not implemented" in result.message, result.message
+        assert result.mistake == ""
+
+
+def test_missing_return(nb02):
+    fn = student(nb02, "def rnn_backward(dh_seq, x, h0, Wx, Wh, b):" + RNN_BACKWARD_BODY,
+                 "rnn_backward")
+    result = evaluate("rnn_backward", fn)
+    assert_readable_failure(result, "rnn_backward")
+    assert "returned None" in result.message and "return" in result.message, result.message
+
+
+def test_error_in_student_code_shows_the_line_not_a_traceback(nb02):
+    fn = student(nb02, """
+def rnn_backward(dh_seq, x, h0, Wx, Wh, b):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    da = dh_seq * (1 - h_seq ** 2)
+    dWx = x.T @ da
+    return da @ Wx.T, da[:, 0] @ Wh.T, dWx, h_seq.T @ da, da.sum(axis=(0, 1))
+""", "rnn_backward")
+    result = evaluate("rnn_backward", fn)
+    assert_readable_failure(result, "rnn_backward")
+    assert "ValueError" in result.message, result.message
+    assert "line 5: dWx = x.T @ da" in result.message, result.message
+
+
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_no_exception_escapes_for_any_exercise(name):
+    for fn in (3, None, lambda *a: None, lambda *a: "x", lambda *a: 1 / 0, lambda *a: (),
+               lambda *a: (np.nan,) * 5, lambda *a: [object()] * 5, lambda: None):
+        for hidden in (False, True):
+            result = evaluate(name, fn, hidden=hidden)
+            assert_readable_failure(result, name)
+
+
+# ----------------------------------------------------------------------------- inputs
+@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
+def test_inputs_of_a_case_do_not_depend_on_other_cases(exercise):
+    cases = exercise.cases
+    assert len(cases) >= 2
+    np.random.seed(1)
+    forward = [checks.make_inputs(exercise, c) for c in cases]
+    np.random.seed(2)
+    np.random.rand(5)
+    backward = [checks.make_inputs(exercise, c) for c in reversed(cases)][::-1]
+    for case, a, b in zip(cases, forward, backward):
+        assert a.keys() == b.keys() == set(exercise.args)
+        for key in a:
+            assert_same_value(a[key], b[key], f"{exercise.name} {case.label}: {key}")
+        if "f" in a:  # the same objective: same value at the same point
+            assert a["f"](a["x"]) == b["f"](b["x"])
+
+
+def test_float_inputs_have_the_case_dtype_and_targets_are_integers():
+    for exercise in EXERCISES:
+        for case in exercise.cases:
+            for key, value in checks.make_inputs(exercise, case).items():
+                if isinstance(value, np.ndarray):
+                    if key == "targets":
+                        assert value.dtype.kind == "i", f"{exercise.name} {case.label}"
+                    else:
+                        assert value.dtype == np.dtype(case.dtype), f"{exercise.name} {case.label} {key}"
+
+
+def test_in_place_changes_to_inputs_do_not_matter(nb02):
+    fn = student(nb02, "def rnn_backward(dh_seq, x, h0, Wx, Wh, b):" + RNN_BACKWARD_BODY + """
+    for a in (dh_seq, x, h0, Wx, Wh):
+        a *= 0
+    b += 100
+    return dx, dh0, dWx, dWh, db
+""", "rnn_backward")
+    exercise = registry.get("rnn_backward")
+    for hidden in (False, True):
+        result = evaluate("rnn_backward", fn, hidden=hidden)
+        assert result.passed, result.message
+        for r in result.cases:
+            fresh = checks.make_inputs(exercise, r.case)
+            for key in exercise.args:
+                np.testing.assert_array_equal(r.inputs[key], fresh[key])
+
+
+# ----------------------------------------------------------------------------- check()
+def test_check_prints_on_success(nb02, capsys):
+    check("rnn_backward", nb02["rnn_backward"])
+    out = capsys.readouterr().out
+    assert out.startswith("rnn_backward matches tf.GradientTape on keras.layers.SimpleRNN "
+                          "on 2 visible cases"), out
+    assert out.endswith("\n") and out.count("\n") == 1
+
+
+def test_check_prints_on_hidden_success(nb02, capsys):
+    check("truncated_bptt_grads", nb02["truncated_bptt_grads"], hidden=True)
+    assert "truncated_bptt_grads matches" in capsys.readouterr().out
+
+
+def test_check_raises_check_failed_with_the_message(nb02, capsys):
+    fn = student(nb02, mutant_source("rnn_backward", "tanh derivative missing"), "rnn_backward")
+    with pytest.raises(CheckFailed) as info:
+        check("rnn_backward", fn)
+    assert isinstance(info.value, AssertionError)
+    assert str(info.value) == evaluate("rnn_backward", fn).message
+    assert "Recognised mistake: tanh derivative missing." in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert capsys.readouterr().out == ""
+
+
+def test_check_raises_on_missing_call(nb02, capsys):
+    fn = student(nb02, TRUNCATED_WITHOUT_RNN_BACKWARD, "truncated_bptt_grads")
+    with pytest.raises(CheckFailed, match="never calls rnn_backward"):
+        check("truncated_bptt_grads", fn, hidden=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_check_raises_on_not_implemented(nb02):
+    fn = student(nb02, "def numerical_gradient(f, x, eps=1e-5):\n    raise NotImplementedError()\n")
+    with pytest.raises(AssertionError, match="not implemented"):
+        check("numerical_gradient", fn)
+
+
+# ----------------------------------------------------------------------------- stderr
+def test_stderr_harness_sees_a_numpy_warning(nb02, capfd):
+    """The harness of the stderr tests can fail: outside a check the overflow mutant does warn."""
+    fn = student(nb02, mutant_source("softmax_cross_entropy", "overflow on large logits (no max shift)"),
+                 "softmax_cross_entropy")
+    exercise = registry.get("softmax_cross_entropy")
+    inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[1])
+    capfd.readouterr()
+    with warnings_to_stderr():
+        fn(**inputs)
+    assert "overflow encountered in exp" in capfd.readouterr().err
+
+
+NOISY = {
+    "softmax_cross_entropy": mutant_source("softmax_cross_entropy",
+                                           "overflow on large logits (no max shift)"),
+    # Prints its progress to stderr and warns, then returns a forward difference.
+    "numerical_gradient": """
+import sys
+import warnings
+
+def numerical_gradient(f, x, eps=1e-5):
+    print("computing", x.shape, file=sys.stderr)
+    warnings.warn("using a forward difference")
+    fx = f(x)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        x[idx] += eps
+        grad[idx] = (f(x) - fx) / eps
+        x[idx] -= eps
+    np.log(-1.0)
+    return grad
+""",
+    # Divides by zero on purpose and never calls rnn_backward.
+    "truncated_bptt_grads": TRUNCATED_WITHOUT_RNN_BACKWARD.replace(
+        "    dh0 = dh_next\n", "    np.zeros(1) / 0\n    dh0 = dh_next\n"),
+    # Its dWx overflows: the tanh derivative is missing and the result is scaled up.
+    "rnn_backward": mutant_source("rnn_backward", "tanh derivative missing").replace(
+        "return dx, dh_next, dWx, dWh, db", "return dx, dh_next, dWx * np.exp(1e4), dWh, db"),
+}
+
+
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_failing_check_writes_nothing_to_stderr(nb02, capfd, name):
+    evaluate(name, nb02[name])  # TensorFlow is loaded before capturing
+    fn = student(nb02, NOISY[name], name)
+    capfd.readouterr()
+    with warnings_to_stderr():
+        for hidden in (False, True):
+            result = evaluate(name, fn, hidden=hidden)
+            assert not result.passed, result.message
+        with pytest.raises(CheckFailed):
+            check(name, fn)
+        with pytest.raises(CheckFailed):
+            check(name, fn, hidden=True)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out == ""
+
+
+def test_overflow_check_names_the_mistake_while_warnings_are_shown(nb02, capfd):
+    fn = student(nb02, NOISY["softmax_cross_entropy"], "softmax_cross_entropy")
+    evaluate("softmax_cross_entropy", nb02["softmax_cross_entropy"])
+    capfd.readouterr()
+    with warnings_to_stderr():
+        result = evaluate("softmax_cross_entropy", fn)
+    assert capfd.readouterr().err == ""
+    assert result.mistake == "overflow on large logits (no max shift)"
+
+
+def test_warnings_do_not_leak_out_of_a_check(nb02, recwarn):
+    fn = student(nb02, NOISY["numerical_gradient"], "numerical_gradient")
+    with np.errstate(all="raise"):
+        result = evaluate("numerical_gradient", fn)
+    assert not result.passed
+    assert result.mistake == "forward difference instead of central", result.message
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
