@@ -46,6 +46,13 @@ PARTIAL = {
                             "    return float(-np.mean(np.log(picked)))\n",
                             "cross-entropy returned (no exp)"),
     },
+    "05_bidirectional_stacked": {
+        "bidirectional_forward_code": ("    backward = backward_fn(x[:, ::-1])[:, ::-1]\n",
+                                       "    backward = backward_fn(x[:, ::-1])\n",
+                                       "backward outputs not re-reversed"),
+        "stacked_forward_code": ("        h_seq = layer(h_seq)\n", "        h_seq = layer(x)\n",
+                                 "x fed to every layer"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
