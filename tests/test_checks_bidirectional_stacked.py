@@ -38,10 +38,7 @@ graded) cell defining rnn_forward and simple_rnn_fn is read from the same notebo
 mutants can call rnn_forward as a student's notebook would.
 """
 import collections
-import contextlib
-import itertools
 import json
-import linecache
 import re
 import sys
 import warnings
@@ -53,6 +50,7 @@ from rnnkit import checks, registry
 from rnnkit.checks import CheckFailed, check, evaluate
 from rnnkit.exercises.bidirectional_stacked import MERGE_MODES, RNNFunction
 from tests.conftest import solution_namespace, solution_path
+from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "05_bidirectional_stacked"
 EXERCISES = registry.for_notebook(NOTEBOOK)
@@ -270,45 +268,8 @@ def nb05():
     return namespace
 
 
-_cell_numbers = itertools.count(1)
-
-
-def student(nb05, source, name=None):
-    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
-
-    The source is registered with linecache (as IPython does for cells), so a traceback can show
-    the student's line. Returns the function called `name` (default: the first one defined).
-    """
-    namespace = dict(nb05)
-    filename = f"<student cell {next(_cell_numbers)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    before = set(namespace)
-    exec(compile(source, filename, "exec"), namespace)
-    if name is None:
-        defined = [k for k in namespace if k not in before or namespace[k] is not nb05.get(k)]
-        name = next(k for k in defined if callable(namespace[k]))
-    return namespace[name]
-
-
-def catalogued(exercise_name, mistake_name, occurrence=1):
-    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
-    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
-    return entries[occurrence - 1]
-
-
 def mutant_source(exercise_name, mistake_name):
     return dict(MUTANTS[exercise_name])[mistake_name]
-
-
-@contextlib.contextmanager
-def warnings_to_stderr():
-    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-    with warnings.catch_warnings(), np.errstate(all="warn"):
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
 
 
 def assert_same_value(a, b, what):
@@ -325,12 +286,6 @@ def assert_same_value(a, b, what):
         assert_same_value(a.weights, b.weights, what)
     else:
         assert type(a) is type(b) and a == b, what
-
-
-def assert_fails_naming(result, mistake_name):
-    assert not result.passed, result.message
-    assert result.mistake == mistake_name, result.message
-    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
 
 
 def assert_readable_failure(result, name):

@@ -25,10 +25,7 @@ graded) rnn_forward cell, which rnn_backward and truncated_bptt_grads call, is r
 notebook so that these tests follow it.
 """
 import collections
-import contextlib
-import itertools
 import json
-import linecache
 import sys
 import warnings
 
@@ -38,6 +35,7 @@ import pytest
 from rnnkit import checks, registry
 from rnnkit.checks import CheckFailed, check, evaluate
 from tests.conftest import solution_namespace, solution_path
+from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "02_bptt"
 EXERCISES = registry.for_notebook(NOTEBOOK)
@@ -423,32 +421,6 @@ def nb02():
     return namespace
 
 
-_cell_numbers = itertools.count(1)
-
-
-def student(nb02, source, name=None):
-    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
-
-    The source is registered with linecache (as IPython does for cells), so a traceback can show
-    the student's line. Returns the function called `name` (default: the first one defined).
-    """
-    namespace = dict(nb02)
-    filename = f"<student cell {next(_cell_numbers)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    before = set(namespace)
-    exec(compile(source, filename, "exec"), namespace)
-    if name is None:
-        defined = [k for k in namespace if k not in before or namespace[k] is not nb02.get(k)]
-        name = next(k for k in defined if callable(namespace[k]))
-    return namespace[name]
-
-
-def catalogued(exercise_name, mistake_name, occurrence=1):
-    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
-    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
-    return entries[occurrence - 1]
-
-
 def nb02_solution_source(name):
     """The source of the solution cell defining `name` (with its nbgrader markers)."""
     with open(solution_path(NOTEBOOK), encoding="utf-8") as f:
@@ -464,17 +436,6 @@ def mutant_source(exercise_name, mistake_name):
     return dict(MUTANTS[exercise_name])[mistake_name]
 
 
-@contextlib.contextmanager
-def warnings_to_stderr():
-    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-    with warnings.catch_warnings(), np.errstate(all="warn"):
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
-
-
 def assert_same_value(a, b, what):
     """Equal arrays, tuples of arrays, plain values, or objectives giving the same value."""
     if isinstance(a, (tuple, list)):
@@ -488,12 +449,6 @@ def assert_same_value(a, b, what):
         assert callable(b) and repr(a) == repr(b), what
     else:
         assert a == b, what
-
-
-def assert_fails_naming(result, mistake_name):
-    assert not result.passed, result.message
-    assert result.mistake == mistake_name, result.message
-    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
 
 
 def assert_readable_failure(result, name):

@@ -14,8 +14,6 @@ What is checked:
 * no exception ever escapes evaluate().
 """
 import collections
-import itertools
-import linecache
 import sys
 import warnings
 
@@ -26,6 +24,7 @@ from rnnkit import checks, registry
 from rnnkit.checks import CheckFailed, check, evaluate
 from rnnkit.exercises import gradient_problems as gp
 from tests.conftest import solution_namespace
+from tests.mutation import assert_fails_naming, catalogued, student
 
 NOTEBOOK = "03_gradient_problems"
 EXERCISES = registry.for_notebook(NOTEBOOK)
@@ -210,32 +209,6 @@ MUTANT_PARAMS = _mutant_params()
 
 
 # ----------------------------------------------------------------------------- helpers
-_cell_numbers = itertools.count(1)
-
-
-def student(namespace, source, name=None):
-    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace."""
-    namespace = dict(namespace)
-    filename = f"<student cell {next(_cell_numbers)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    before = dict(namespace)
-    exec(compile(source, filename, "exec"), namespace)
-    if name is None:
-        name = next(k for k, v in namespace.items() if callable(v) and before.get(k) is not v)
-    return namespace[name]
-
-
-def catalogued(exercise_name, mistake_name, occurrence=1):
-    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
-    return entries[occurrence - 1]
-
-
-def assert_fails_naming(result, mistake_name):
-    assert not result.passed, result.message
-    assert result.mistake == mistake_name, result.message
-    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
-
-
 def flat(exercise, value):
     """The flat tuple of float64 arrays that the engine compares (list outputs item by item)."""
     return checks._flatten(exercise, value if isinstance(value, tuple) else (value,))[1]

@@ -17,9 +17,6 @@ What is checked:
 
 """
 import collections
-import contextlib
-import itertools
-import linecache
 import sys
 import warnings
 
@@ -28,6 +25,7 @@ import pytest
 
 from rnnkit import checks, registry
 from rnnkit.checks import CheckFailed, check, evaluate
+from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "01_rnn_fundamentals"
 EXERCISES = registry.for_notebook(NOTEBOOK)
@@ -300,43 +298,6 @@ MUTANT_PARAMS = _mutant_params()
 
 
 # ----------------------------------------------------------------------------- helpers
-_cell_numbers = itertools.count(1)
-
-
-def student(nb01, source, name=None):
-    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
-
-    The source is registered with linecache (as IPython does for cells), so a traceback can show
-    the student's line. Returns the function called `name` (default: the first one defined).
-    """
-    namespace = dict(nb01)
-    filename = f"<student cell {next(_cell_numbers)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    before = set(namespace)
-    exec(compile(source, filename, "exec"), namespace)
-    if name is None:
-        defined = [k for k in namespace if k not in before or namespace[k] is not nb01.get(k)]
-        name = next(k for k in defined if callable(namespace[k]))
-    return namespace[name]
-
-
-def catalogued(exercise_name, mistake_name, occurrence=1):
-    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
-    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
-    return entries[occurrence - 1]
-
-
-@contextlib.contextmanager
-def warnings_to_stderr():
-    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
-    def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-    with warnings.catch_warnings(), np.errstate(all="warn"):
-        warnings.simplefilter("always")
-        warnings.showwarning = show
-        yield
-
-
 def assert_same_value(a, b, what):
     """Equal arrays, or equal tuples of arrays, or equal plain values (with the same dtype)."""
     if isinstance(a, (tuple, list)):
@@ -348,12 +309,6 @@ def assert_same_value(a, b, what):
         np.testing.assert_array_equal(a, b, err_msg=what)
     else:
         assert a == b, what
-
-
-def assert_fails_naming(result, mistake_name):
-    assert not result.passed, result.message
-    assert result.mistake == mistake_name, result.message
-    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
 
 
 # ----------------------------------------------------------------------------- correct solutions

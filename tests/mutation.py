@@ -1,0 +1,59 @@
+"""Helpers shared by the mutation tests of every notebook (tests/test_checks_<notebook>.py).
+
+A mutation test defines a student's function from source text, as a notebook cell would, runs the
+checks on it and asserts what the student is told. These helpers do the defining and the common
+assertions; each test file keeps its own MUTANTS and notebook-specific tests.
+"""
+import contextlib
+import itertools
+import linecache
+import sys
+import warnings
+
+import numpy as np
+
+from rnnkit import registry
+
+_cell_numbers = itertools.count(1)
+
+
+def student(namespace, source, name=None):
+    """Define the function in `source` as a notebook cell would, in a copy of the solution namespace.
+
+    The source is registered with linecache (as IPython does for cells), so a traceback can show
+    the student's line. Returns the function called `name` (default: the first one defined).
+    """
+    solution = namespace
+    namespace = dict(solution)
+    filename = f"<student cell {next(_cell_numbers)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    before = set(namespace)
+    exec(compile(source, filename, "exec"), namespace)
+    if name is None:
+        defined = [k for k in namespace if k not in before or namespace[k] is not solution.get(k)]
+        name = next(k for k in defined if callable(namespace[k]))
+    return namespace[name]
+
+
+def catalogued(exercise_name, mistake_name, occurrence=1):
+    """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
+    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
+    return entries[occurrence - 1]
+
+
+@contextlib.contextmanager
+def warnings_to_stderr():
+    """Show every warning on stderr, as a notebook kernel does (pytest would record them)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def assert_fails_naming(result, mistake_name):
+    """The check failed and named exactly this catalogued mistake."""
+    assert not result.passed, result.message
+    assert result.mistake == mistake_name, result.message
+    assert f"Recognised mistake: {mistake_name}." in result.message, result.message
