@@ -19,6 +19,7 @@ output is zeros while the state is h0.
 import numpy as np
 
 from rnnkit import reference as ref
+from rnnkit.exercises.inputs import rnn_weights
 from rnnkit.registry import Case, Exercise, Mistake, Output, register
 from rnnkit.runtime import import_tf
 
@@ -79,11 +80,6 @@ def _step(kind, x_t, h, weights):
     return z * h + (1 - z) * np.tanh(xw[:, 2 * H:] + r * hu[:, 2 * H:])
 
 
-def _simple_weights(rng, D, H):
-    return (rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, H)), rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, H)),
-            rng.uniform(-0.5, 0.5, size=H))
-
-
 def _gru_weights(rng, D, H):
     return (rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, 3 * H)),
             rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, 3 * H)), rng.uniform(-0.5, 0.5, size=(2, 3 * H)))
@@ -97,8 +93,8 @@ def _f64(fn):
 def _bi_inputs(rng, case):
     N, T, D, H = (case.sizes[k] for k in ("N", "T", "D", "H"))
     x = rng.normal(size=(N, T, D))
-    forward_fn = RNNFunction("SimpleRNN", _simple_weights(rng, D, H), "forward_fn")
-    backward_fn = RNNFunction("SimpleRNN", _simple_weights(rng, D, H), "backward_fn")
+    forward_fn = RNNFunction("SimpleRNN", rnn_weights(rng, D, H), "forward_fn")
+    backward_fn = RNNFunction("SimpleRNN", rnn_weights(rng, D, H), "backward_fn")
     return dict(x=x, forward_fn=forward_fn, backward_fn=backward_fn, merge_mode=case.sizes["merge_mode"])
 
 
@@ -177,7 +173,7 @@ def _stack_inputs(rng, case):
     kinds, units = case.sizes["layers"], case.sizes["units"]
     layer_fns, width = [], D
     for k, (kind, H) in enumerate(zip(kinds, units)):
-        weights = (_gru_weights if kind == "GRU" else _simple_weights)(rng, width, H)
+        weights = (_gru_weights if kind == "GRU" else rnn_weights)(rng, width, H)
         layer_fns.append(RNNFunction(kind, weights, f"layer_fns[{k}]"))
         width = H
     return dict(x=rng.normal(size=(N, T, D)), layer_fns=layer_fns)
@@ -255,9 +251,10 @@ def _mask_inputs(rng, case):
     else:                                  # "mixed lengths": post-padded rows, one full row
         lengths[0] = T
         mask = steps[None, :] < lengths[:, None]
-    return dict(x=rng.normal(size=(N, T, D)), mask=mask, h0=rng.uniform(-0.9, 0.9, size=(N, H)),
-                Wx=rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, H)),
-                Wh=rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, H)), b=rng.uniform(-0.5, 0.5, size=H))
+    x = rng.normal(size=(N, T, D))
+    h0 = rng.uniform(-0.9, 0.9, size=(N, H))
+    Wx, Wh, b = rnn_weights(rng, D, H)
+    return dict(x=x, mask=mask, h0=h0, Wx=Wx, Wh=Wh, b=b)
 
 
 def _keras_masked(x, mask, h0, Wx, Wh, b):

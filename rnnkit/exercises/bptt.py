@@ -19,6 +19,7 @@ Each mistake is a NumPy implementation with exactly that mistake (`_bptt` takes 
 import numpy as np
 
 from rnnkit import reference as ref
+from rnnkit.exercises.inputs import rnn_weights
 from rnnkit.registry import Case, Exercise, Mistake, Output, register
 from rnnkit.runtime import import_tf
 
@@ -115,18 +116,11 @@ register(Exercise(
 
 
 # ----------------------------------------------------------------------------- rnn_backward
-def _rnn_weights(rng, D, H):
-    Wx = rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, H))
-    Wh = rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, H))
-    b = rng.uniform(-0.5, 0.5, size=H)
-    return Wx, Wh, b
-
-
 def _backward_inputs(rng, case):
     N, T, D, H = (case.sizes[k] for k in ("N", "T", "D", "H"))
     x = rng.normal(size=(N, T, D))
     h0 = rng.uniform(-0.9, 0.9, size=(N, H))
-    Wx, Wh, b = _rnn_weights(rng, D, H)
+    Wx, Wh, b = rnn_weights(rng, D, H)
     dh_seq = rng.normal(size=(N, T, H))
     inputs = dict(dh_seq=dh_seq, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
     if "k" in case.sizes:
@@ -248,7 +242,7 @@ def _objective(rng, case):
     if kind == "rnn":  # x is an input sequence (N, T, D); f is the gradient check of a SimpleRNN
         N, T, D = shape
         H = 4
-        Wx, Wh, b = _rnn_weights(rng, D, H)
+        Wx, Wh, b = rnn_weights(rng, D, H)
         h0 = rng.uniform(-0.5, 0.5, size=(N, H))
         w = rng.normal(size=(N, T, H))
         layer = ref.simple_rnn(Wx, Wh, b, return_state=False)

@@ -18,6 +18,7 @@ go_backwards=True, swapped or transposed weights, ...).
 import numpy as np
 
 from rnnkit import reference as ref
+from rnnkit.exercises.inputs import rnn_weights
 from rnnkit.registry import Case, Exercise, Mistake, Output, register
 
 NOTEBOOK = "01_rnn_fundamentals"
@@ -25,13 +26,6 @@ SIMPLE_RNN = "keras.layers.SimpleRNN"
 
 
 # ----------------------------------------------------------------------------- input makers
-def _rnn_weights(rng, D, H):
-    Wx = rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, H))
-    Wh = rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, H))
-    b = rng.uniform(-0.5, 0.5, size=H)
-    return Wx, Wh, b
-
-
 def _out_weights(rng, H, V, scale=1.0):
     Wy = rng.normal(0.0, scale / np.sqrt(H), size=(H, V))
     by = rng.uniform(-0.5, 0.5, size=V) * scale
@@ -42,7 +36,7 @@ def _cell_inputs(rng, case):
     N, D, H = (case.sizes[k] for k in "NDH")
     x_t = rng.normal(size=(N, D))
     h_prev = rng.uniform(-0.9, 0.9, size=(N, H))
-    Wx, Wh, b = _rnn_weights(rng, D, H)
+    Wx, Wh, b = rnn_weights(rng, D, H)
     return dict(x_t=x_t, h_prev=h_prev, Wx=Wx, Wh=Wh, b=b)
 
 
@@ -50,7 +44,7 @@ def _seq_inputs(rng, case):
     N, T, D, H = (case.sizes[k] for k in ("N", "T", "D", "H"))
     x = rng.normal(size=(N, T, D))
     h0 = rng.uniform(-0.9, 0.9, size=(N, H))
-    Wx, Wh, b = _rnn_weights(rng, D, H)
+    Wx, Wh, b = rnn_weights(rng, D, H)
     return dict(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
 
 
@@ -72,7 +66,7 @@ def _one_to_many_inputs(rng, case):
     N, T, H, V = (case.sizes[k] for k in ("N", "T", "H", "V"))
     x0 = np.eye(V)[rng.integers(0, V, size=N)]        # one-hot first input
     h0 = rng.uniform(-0.9, 0.9, size=(N, H))
-    Wx, Wh, b = _rnn_weights(rng, V, H)
+    Wx, Wh, b = rnn_weights(rng, V, H)
     Wx *= 3.0                                          # make the fed-back probabilities matter
     Wy, by = _out_weights(rng, H, V, 3.0)
     return dict(x0=x0, h0=h0, Wx=Wx, Wh=Wh, b=b, Wy=Wy, by=by, T=T)
@@ -82,8 +76,8 @@ def _encoder_decoder_inputs(rng, case):
     N, Tx, Ty, D, H, V = (case.sizes[k] for k in ("N", "Tx", "Ty", "D", "H", "V"))
     x = rng.normal(size=(N, Tx, D))
     h0 = rng.uniform(-0.9, 0.9, size=(N, H))
-    enc = _rnn_weights(rng, D, H)
-    dWx, dWh, db = _rnn_weights(rng, V, H)
+    enc = rnn_weights(rng, D, H)
+    dWx, dWh, db = rnn_weights(rng, V, H)
     dec = (dWx * 3.0, dWh, db)
     Wy, by = _out_weights(rng, H, V, 3.0)
     return dict(x=x, h0=h0, enc=enc, dec=dec, Wy=Wy, by=by, Ty=Ty)
