@@ -42,6 +42,7 @@ class CaseResult:
     outputs: tuple = ()        # the compared outputs, with listed ones expanded item by item
     got: tuple = None          # None when the function raised or returned something unusable
     problem: str = ""          # why `got` is None, or why it is wrong
+    mistake: registry.Mistake = None   # the catalogued mistake a runner's Problem named
     wrong: list = field(default_factory=list)   # indices of outputs that differ
     max_diff: float = 0.0
 
@@ -200,18 +201,18 @@ def _flatten(exercise, value):
 
 
 def _call(fn, inputs, exercise):
-    """Call the student's function on copies of the inputs; returns (value, problem)."""
+    """Call the student's function on copies of the inputs; returns (value, problem, mistake)."""
     with _quiet():
         try:
             if exercise.runner is not None:
-                return exercise.runner(fn, **_copy(inputs)), ""
-            return fn(*[_copy(inputs[a]) for a in exercise.args]), ""
+                return exercise.runner(fn, **_copy(inputs)), "", None
+            return fn(*[_copy(inputs[a]) for a in exercise.args]), "", None
         except registry.Problem as exc:
-            return None, str(exc)
+            return None, str(exc), exc.mistake
         except SystemExit as exc:
-            return None, f"it called sys.exit({exc.code!r}); a graded function must return its result"
+            return None, f"it called sys.exit({exc.code!r}); a graded function must return its result", None
         except Exception as exc:
-            return None, _describe_exception(exc)
+            return None, _describe_exception(exc), None
 
 
 def _reference(exercise, inputs):
@@ -247,7 +248,7 @@ def _run_case(exercise, fn, case):
     inputs = make_inputs(exercise, case)
     outputs, expected, lengths = _reference(exercise, inputs)
     result = CaseResult(case=case, inputs=inputs, expected=expected, outputs=outputs)
-    value, problem = _call(fn, inputs, exercise)
+    value, problem, result.mistake = _call(fn, inputs, exercise)
     if problem:
         result.problem = problem
         return result
@@ -257,7 +258,10 @@ def _run_case(exercise, fn, case):
         return result
     result.got = got
     for i, (out, g, e) in enumerate(zip(outputs, got, result.expected)):
-        if g.shape != e.shape:
+        if out.at_least:
+            if g.shape != e.shape or not (g >= e - exercise.atol).all():
+                result.wrong.append(i)
+        elif g.shape != e.shape:
             result.wrong.append(i)
             result.max_diff = float("inf")
         elif _violations(g, e, exercise.atol, exercise.rtol).any():
@@ -313,9 +317,26 @@ def _locate(out, got, expected, exercise):
             f"{expected[first]:.6g}")
 
 
+def _fmt(value):
+    value = np.asarray(value)
+    return f"{float(value):.3g}" if value.size == 1 else str(value)
+
+
+def _compare_sequences(out, got, expected):
+    """'tokens are [3, 5], expected [3, 5, 2] (first difference at position 2)'."""
+    g = [int(v) if float(v).is_integer() else float(v) for v in got.ravel()]
+    e = [int(v) for v in expected.ravel()]
+    if got.ndim != expected.ndim:
+        return f"{out.name} has shape {got.shape}; expected a flat sequence like {e}"
+    first = next((k for k, (a, b) in enumerate(zip(g, e)) if a != b), min(len(g), len(e)))
+    return f"{out.name} are {g}, expected {e} (first difference at position {first})"
+
+
 def _recognise(exercise, results):
     """The first catalogued mistake that reproduces every output the student got wrong (and right)."""
     for mistake in exercise.mistakes:
+        if mistake.output is None:
+            continue  # a runner names this one itself (Problem.mistake)
         explained = 0
         consistent = True
         for r in results:
@@ -353,6 +374,7 @@ def _failure_message(exercise, fn, results, counts):
         r = failing[0]
         if r.got is None:
             lines.append(f"  On case {r.case.describe()} {r.problem}.")
+            mistake = r.mistake
         else:
             reported = {}                      # a listed output reports its first wrong item
             for i in r.wrong:
@@ -363,7 +385,12 @@ def _failure_message(exercise, fn, results, counts):
                     continue
                 reported[base] = 0
                 g, e = r.got[i], r.expected[i]
-                if g.shape != e.shape:
+                if out.sequence:
+                    lines.append(f"  On case {r.case.describe()}: {_compare_sequences(out, g, e)}.")
+                elif out.at_least:
+                    lines.append(f"  On case {r.case.describe()}: {out.name} is {_fmt(g)}, below "
+                                 f"the floor {_fmt(e)}.")
+                elif g.shape != e.shape:
                     lines.append(f"  On case {r.case.describe()}: {out.name} has shape {g.shape}, "
                                  f"expected {out.shape_text(r.case.sizes, e.shape)}.")
                 else:
@@ -375,7 +402,7 @@ def _failure_message(exercise, fn, results, counts):
             for base, more in reported.items():
                 if more:
                     lines.append(f"  {more} more array{'s' * (more > 1)} of {base} differ{'s' * (more == 1)} too.")
-        mistake = _recognise(exercise, results)
+        mistake = mistake or _recognise(exercise, results)
     missing_calls = [h for h in exercise.must_call if counts.get(h, 0) == 0]
     if mistake is None and missing_calls and not failing:
         helper = missing_calls[0]
@@ -402,8 +429,15 @@ def _evaluate(exercise, fn, cases):
     if all(r.ok for r in results) and all(counts.get(h, 0) > 0 for h in exercise.must_call):
         kind = "hidden" if cases and cases[0].hidden else "visible"
         worst = max((r.max_diff for r in results), default=0.0)
-        message = (f"{exercise.name} matches {exercise.reference_name} on {len(results)} {kind} "
-                   f"case{'s' if len(results) != 1 else ''} (largest difference {worst:.1e}).")
+        plural = "s" if len(results) != 1 else ""
+        floors = [(o.name, r.got[i]) for r in results for i, o in enumerate(r.outputs) if o.at_least]
+        if floors:
+            values = ", ".join(f"{name} {_fmt(v)}" for name, v in floors)
+            message = (f"{exercise.name} meets {exercise.reference_name} on {len(results)} {kind} "
+                       f"case{plural} ({values}).")
+        else:
+            message = (f"{exercise.name} matches {exercise.reference_name} on {len(results)} {kind} "
+                       f"case{plural} (largest difference {worst:.1e}).")
         return Result(exercise, True, message, cases=results)
     message, mistake = _failure_message(exercise, fn, results, counts)
     return Result(exercise, False, message, mistake=mistake, cases=results)

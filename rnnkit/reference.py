@@ -15,6 +15,11 @@ Keras weight layouts (Keras 3; checked by tests/test_reference.py against NumPy)
 * GRU / GRUCell with ``reset_after=True`` (the default): kernel W (D, 3H), recurrent_kernel
   U (H, 3H), bias b (2, 3H) (row 0 input bias, row 1 recurrent bias), columns **[z, r, h]**;
   ``h_t = z * h_{t-1} + (1 - z) * tanh(x W_h + b0_h + r * (h_{t-1} U_h + b1_h))``.
+* ConvLSTM2D / ConvLSTM2DCell: kernel W (k, k, D, 4H), recurrent_kernel U (k, k, H, 4H), bias
+  b (4H,), the LSTM's gate order **[i, f, c, o]** on the last axis; x_t (N, rows, cols, D),
+  h and c (N, rows, cols, H). Every matrix product of the LSTM becomes a 2-D cross-correlation
+  (no kernel flip); the input convolution uses the layer's padding, the recurrent one always
+  "same".
 * Bidirectional: weights of the forward layer, then the backward one; the backward half of the
   output equals ``forward(x[:, ::-1])[:, ::-1]``; merge_mode "concat" by default.
 
@@ -127,6 +132,18 @@ def gru_cell(W, U, b, dtype="float64", **kwargs):
 
 
 # ----------------------------------------------------------------------------- runners (NumPy in, NumPy out)
+def conv_lstm2d(W, U, b, frame_shape, padding="same", dtype="float64", **kwargs):
+    """A built keras.layers.ConvLSTM2D for frames (rows, cols) holding W, U, b; it returns its
+    output sequence and both states (Keras needs the frame size when it builds the layer)."""
+    keras = _keras()
+    k_rows, k_cols, D, H4 = np.shape(W)
+    layer = keras.layers.ConvLSTM2D(H4 // 4, (k_rows, k_cols), padding=padding,
+                                    return_sequences=True, return_state=True, dtype=dtype, **kwargs)
+    layer.build((None, None, *frame_shape, D))
+    layer.set_weights([W, U, b])
+    return layer
+
+
 def _f64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
@@ -173,6 +190,14 @@ def run_gru(x, h0, W, U, b, **config):
     x, h0, W, U, b = _f64(x, h0, W, U, b)
     h_seq, h_last = gru(W, U, b, **config)(x, initial_state=[h0])
     return _np(h_seq), _np(h_last)
+
+
+def run_conv_lstm2d_cell(x_t, h_prev, c_prev, W, U, b, **config):
+    """One ConvLSTM2D step: (h_next, c_next), each (N, rows, cols, H), as NumPy float64."""
+    x_t, h_prev, c_prev = _f64(x_t, h_prev, c_prev)
+    layer = conv_lstm2d(*_f64(W, U, b), frame_shape=x_t.shape[1:3], **config)
+    _, h, c = layer(x_t[:, None], initial_state=[h_prev, c_prev])
+    return _np(h), _np(c)
 
 
 def run_dense(h, W, b, **config):

@@ -9,7 +9,7 @@ from typing import Callable
 
 # How a dimension letter is named in a message about a position in an array.
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
-              "V": "class", "2H": "unit", "M": "unit"}
+              "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column"}
 TIME_AXES = ("T", "Tx", "Ty")
 
 
@@ -36,10 +36,14 @@ class Output:
     `listed=True` declares a list of arrays instead (e.g. one clipped array per gradient): the
     reference decides how many and their shapes, and each item is compared on its own under the
     name "name[i]". `dims=None` means the shape is whatever the reference's is.
+    `sequence=True` marks a short sequence of token ids: messages show it whole.
+    `at_least=True` makes the reference a floor: any value >= reference - atol passes.
     """
     name: str
     dims: tuple = None
     listed: bool = False
+    sequence: bool = False
+    at_least: bool = False
 
     def shape(self, sizes):
         return tuple(sizes[d] for d in self.dims)
@@ -53,12 +57,20 @@ class Output:
 
 class Problem(Exception):
     """Raised by an exercise's runner when a result cannot be compared; the message says why,
-    completing "On case X ...", e.g. "it ignores its rng argument: ..."."""
+    completing "On case X ...", e.g. "it ignores its rng argument: ...". `mistake` names the
+    catalogued Mistake that the problem reveals, if any."""
+
+    def __init__(self, message, mistake=None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A realistic wrong implementation: `output(**inputs)` returns what that mistake returns."""
+    """A realistic wrong implementation: `output(**inputs)` returns what that mistake returns.
+
+    `output=None` for a mistake that a runner detects itself and reports as a Problem naming it.
+    """
     name: str
     hint: str
     output: Callable
