@@ -417,3 +417,116 @@ def accuracy_by_gap(results, chance=None, epochs=None, max_epochs=None):
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def cnn_rnn_diagram():
+    """The two ways to combine convolution and recurrence, side by side.
+
+    Left: RNN after CNN (an encoder's features start an LSTM decoder that writes the caption).
+    Right: a recurrent convolutional cell (ConvLSTM: the state is a feature map, every matrix
+    product of the LSTM becomes a convolution).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw=dict(width_ratios=[1.3, 1]))
+    # RNN after CNN
+    _box(left, 0, 1, "image", "x")
+    _box(left, 1.1, 1, "Conv2D\nencoder", "y")
+    _box(left, 2.2, 1, "h0, c0", "h")
+    _arrow(left, (0.3, 1), (0.8, 1))
+    _arrow(left, (1.4, 1), (1.9, 1))
+    words = ["<start>", "seven", "two", "<end>"]
+    for t in range(3):
+        col = 3.3 + 1.1 * t
+        _box(left, col, 1, "LSTM", "h")
+        _box(left, col, 0, words[t], "x")
+        _box(left, col, 2, words[t + 1], "y")
+        _arrow(left, (col, 0.25), (col, 0.75))
+        _arrow(left, (col, 1.25), (col, 1.75))
+        _arrow(left, (col - 0.8, 1), (col - 0.3, 1))
+    left.text(4.4, 2.55, "teacher forcing: the decoder reads caption[:, :-1], predicts caption[:, 1:]",
+              ha="center", fontsize=8)
+    left.set_title("RNN after CNN: the image starts the decoder", fontsize=10)
+    left.set_xlim(-0.5, 6.0)
+    left.set_ylim(-0.5, 2.9)
+    left.axis("off")
+    # ConvLSTM
+    for t in range(3):
+        x0 = 1.3 * t
+        right.add_patch(plt.Rectangle((x0, 0), 0.9, 0.9, fc=_COLORS["x"], ec="black"))
+        right.text(x0 + 0.45, -0.25, f"frame x{t + 1}", ha="center", fontsize=8)
+        right.add_patch(plt.Rectangle((x0, 1.6), 0.9, 0.9, fc=_COLORS["h"], ec="black"))
+        for k in range(1, 3):
+            right.plot([x0 + 0.3 * k] * 2, [1.6, 2.5], color="grey", lw=0.5)
+            right.plot([x0, x0 + 0.9], [1.6 + 0.3 * k] * 2, color="grey", lw=0.5)
+        right.text(x0 + 0.45, 2.65, f"state map h{t + 1}, c{t + 1}", ha="center", fontsize=8)
+        _arrow(right, (x0 + 0.45, 0.95), (x0 + 0.45, 1.55))
+        right.text(x0 + 0.5, 1.25, "conv", fontsize=7)
+        if t:
+            _arrow(right, (x0 - 0.4, 2.05), (x0 - 0.02, 2.05))
+            right.text(x0 - 0.38, 2.15, "conv", fontsize=7)
+    right.set_title("ConvLSTM: the recurrence itself convolves", fontsize=10)
+    right.set_xlim(-0.3, 3.6)
+    right.set_ylim(-0.5, 2.9)
+    right.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def caption_grid(images, rows, truth=None, columns=4, title=None):
+    """Images with captions under them, one line per decoder.
+
+    Args:
+        images: (n, height, width) or (n, height, width, 1) array.
+        rows: dict decoder name -> list of n caption strings (e.g. {"greedy": [...], "beam": [...]}).
+        truth: optional list of n true captions; a generated caption that differs is drawn red.
+    """
+    images = np.asarray(images)
+    if images.ndim == 4:
+        images = images[..., 0]
+    n = len(images)
+    n_rows = int(np.ceil(n / columns))
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.2 * columns, 1.35 * n_rows + 0.9 * n_rows),
+                             squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k >= n:
+            continue
+        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
+        lines = [] if truth is None else [f"true: {truth[k]}"]
+        colours = [] if truth is None else ["black"]
+        for name, captions in rows.items():
+            lines.append(f"{name}: {captions[k]}")
+            colours.append("black" if truth is None or captions[k] == truth[k] else "#c0392b")
+        for j, (line, colour) in enumerate(zip(lines, colours)):
+            ax.text(0.5, -0.12 - 0.2 * j, line, transform=ax.transAxes, ha="center", va="top",
+                    fontsize=8.5, color=colour)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def frame_rows(rows, title=None):
+    """Rows of frames (e.g. true and predicted next frames), one row per label.
+
+    Args:
+        rows: dict label -> array (T, height, width) or (T, height, width, 1), values in [0, 1].
+    """
+    labels = list(rows)
+    T = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(labels), T, figsize=(1.3 * T, 1.45 * len(labels)), squeeze=False)
+    for r, label in enumerate(labels):
+        frames = np.asarray(rows[label])
+        if frames.ndim == 4:
+            frames = frames[..., 0]
+        for t in range(T):
+            ax = axes[r, t]
+            ax.imshow(frames[t], cmap="magma", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"t={t + 1}", fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -27,6 +27,7 @@ def test_solution_notebook_runs_clean_in_fast_mode(assignment, monkeypatch):
         if cell.metadata.get("nbgrader", {}).get("grade"):
             graded += 1
             text = "".join(o.get("text", "") for o in cell.outputs)
-            assert "matches" in text and "hidden case" in text, text
+            # "matches <reference>", or "meets <contract>" for a model checked against a floor
+            assert ("matches" in text or "meets" in text) and "hidden case" in text, text
     assert graded > 0
     assert "mode fast" in "".join(o.get("text", "") for o in nb.cells[1].outputs)

@@ -53,6 +53,13 @@ PARTIAL = {
         "stacked_forward_code": ("        h_seq = layer(h_seq)\n", "        h_seq = layer(x)\n",
                                  "x fed to every layer"),
     },
+    "06_image_captioning": {
+        "greedy_decode_code": ("        seq.append(token)\n        if token == end_id:\n            break\n",
+                               "        if token == end_id:\n            break\n        seq.append(token)\n",
+                               "end_id left out"),
+        "bleu_code": ("    brevity = 1.0 if c >= r else np.exp(1 - r / c)\n", "    brevity = 1.0\n",
+                      "no brevity penalty"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
