@@ -391,19 +391,15 @@ def conv2d_same(x, kernel):
     """
     k_r, k_c = kernel.shape[:2]
     top, left = (k_r - 1) // 2, (k_c - 1) // 2
-    padded = np.pad(x, ((0, 0), (top, k_r - 1 - top), (left, k_c - 1 - left), (0, 0)))
-    R, C = x.shape[1:3]
-    out = np.zeros(x.shape[:3] + (kernel.shape[-1],), dtype=np.result_type(x, kernel))
-    for i in range(k_r):
-        for j in range(k_c):
-            out += padded[:, i:i + R, j:j + C] @ kernel[i, j]
-    return out
+    return _conv_valid(np.pad(x, ((0, 0), (top, k_r - 1 - top), (left, k_c - 1 - left), (0, 0))),
+                       kernel)
 
 
 def _conv_valid(x, kernel):
+    """2-D cross-correlation without padding: (N, R, C, D) -> (N, R - k_r + 1, C - k_c + 1, F)."""
     k_r, k_c = kernel.shape[:2]
     R, C = x.shape[1] - k_r + 1, x.shape[2] - k_c + 1
-    out = np.zeros((x.shape[0], R, C, kernel.shape[-1]))
+    out = np.zeros((x.shape[0], R, C, kernel.shape[-1]), dtype=np.result_type(x, kernel))
     for i in range(k_r):
         for j in range(k_c):
             out += x[:, i:i + R, j:j + C] @ kernel[i, j]
@@ -608,7 +604,7 @@ def _train(fn, image_shape, vocab_size, units, training):
                   loss="sparse_categorical_crossentropy")
     model.fit([caps["x_train"], caps["y_train"][:, :-1]], caps["y_train"][:, 1:],
               batch_size=TRAINING["batch_size"], epochs=training["epochs"], verbose=0, shuffle=True)
-    probs = model.predict([caps["x_val"], caps["y_val"][:, :-1]], verbose=0)
+    probs = _probs(model, caps["x_val"], caps["y_val"][:, :-1])   # eager: no second graph to trace
     return token_accuracy(probs, caps["y_val"][:, 1:])
 
 
