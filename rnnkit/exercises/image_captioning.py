@@ -482,7 +482,7 @@ register(Exercise(
 
 # ----------------------------------------------------------------------------- build_captioner
 TOKEN_ACCURACY_FLOOR = 0.45
-TRAINING = dict(optimizer="Adam", learning_rate=3e-3, batch_size=64)
+TRAINING = dict(learning_rate=3e-3, batch_size=64)   # Adam
 
 
 def _captioner_inputs(rng, case):
@@ -504,11 +504,20 @@ def _probs(model, images, tokens):
     return np.asarray(model([images, tokens], training=False), dtype=np.float64)
 
 
-_CATALOGUE = {}
-
-
-def _named(name):
-    return _CATALOGUE[name]
+_CAPTIONER_MISTAKES = [
+    Mistake("decoder sees later tokens", "the prediction at step t may only read tokens 0..t: "
+            "a unidirectional LSTM over caption[:, :-1], no Bidirectional and nothing that mixes "
+            "time steps backwards.", None),
+    Mistake("image ignored", "feed the encoder's features to the decoder, e.g. as the LSTM's "
+            "initial_state=[h0, c0] made by Dense layers from the flattened feature map.", None),
+    Mistake("logits returned", "end with Dense(vocab_size, activation='softmax'): the model "
+            "returns probabilities.", None),
+    Mistake("last step only", "the decoder predicts a token at every step: "
+            "LSTM(units, return_sequences=True).", None),
+    Mistake("no Conv2D encoder", "encode the image with keras.layers.Conv2D layers.", None),
+    Mistake("no LSTM decoder", "decode with keras.layers.LSTM.", None),
+]
+_MISTAKE = {m.name: m for m in _CAPTIONER_MISTAKES}   # what the probes name
 
 
 def probe_captioner(model, images, tokens, vocab_size):
@@ -538,13 +547,13 @@ def probe_captioner(model, images, tokens, vocab_size):
                       f"({type(exc).__name__}: {first})") from None
     if probs.shape == (N, vocab_size):
         raise Problem(f"its model returns one prediction per caption {probs.shape}; expected one per "
-                      f"token, (N, L, V) = {(N, L, vocab_size)}", mistake=_named("last step only"))
+                      f"token, (N, L, V) = {(N, L, vocab_size)}", mistake=_MISTAKE["last step only"])
     if probs.shape != (N, L, vocab_size):
         raise Problem(f"its model returns shape {probs.shape}; expected (N, L, V) = {(N, L, vocab_size)}")
     sums = probs.sum(axis=-1)
     if (probs < -1e-6).any() or not np.allclose(sums, 1.0, atol=1e-3):
         raise Problem(f"its outputs are not probabilities (the sums over the vocabulary range from "
-                      f"{sums.min():.3g} to {sums.max():.3g})", mistake=_named("logits returned"))
+                      f"{sums.min():.3g} to {sums.max():.3g})", mistake=_MISTAKE["logits returned"])
     # Teacher forcing: the prediction at t may read tokens 0..t only.
     changed = tokens.copy()
     t = L // 2
@@ -552,18 +561,18 @@ def probe_captioner(model, images, tokens, vocab_size):
     early = _probs(model, images, changed)[:, :t + 1]
     if not np.allclose(early, probs[:, :t + 1], atol=1e-5):
         raise Problem(f"the prediction at t={t} changes when the tokens after t change",
-                      mistake=_named("decoder sees later tokens"))
+                      mistake=_MISTAKE["decoder sees later tokens"])
     other = images[::-1].copy() if N > 1 else 1.0 - images
     if np.allclose(_probs(model, other, tokens), probs, atol=1e-6):
         raise Problem("its predictions do not change when the image changes",
-                      mistake=_named("image ignored"))
+                      mistake=_MISTAKE["image ignored"])
     layers = _model_layers(model)
     if not any(n in ("Conv2D", "SeparableConv2D") for n in layers):
         raise Problem("its model has no Conv2D layer: the encoder must be convolutional",
-                      mistake=_named("no Conv2D encoder"))
+                      mistake=_MISTAKE["no Conv2D encoder"])
     if "LSTM" not in layers and "LSTMCell" not in layers:
         raise Problem("its model has no LSTM layer: the decoder must be an LSTM",
-                      mistake=_named("no LSTM decoder"))
+                      mistake=_MISTAKE["no LSTM decoder"])
     return probs
 
 
@@ -608,20 +617,6 @@ def _train(fn, image_shape, vocab_size, units, training):
     return token_accuracy(probs, caps["y_val"][:, 1:])
 
 
-_CAPTIONER_MISTAKES = [
-    Mistake("decoder sees later tokens", "the prediction at step t may only read tokens 0..t: "
-            "a unidirectional LSTM over caption[:, :-1], no Bidirectional and nothing that mixes "
-            "time steps backwards.", None),
-    Mistake("image ignored", "feed the encoder's features to the decoder, e.g. as the LSTM's "
-            "initial_state=[h0, c0] made by Dense layers from the flattened feature map.", None),
-    Mistake("logits returned", "end with Dense(vocab_size, activation='softmax'): the model "
-            "returns probabilities.", None),
-    Mistake("last step only", "the decoder predicts a token at every step: "
-            "LSTM(units, return_sequences=True).", None),
-    Mistake("no Conv2D encoder", "encode the image with keras.layers.Conv2D layers.", None),
-    Mistake("no LSTM decoder", "decode with keras.layers.LSTM.", None),
-]
-_CATALOGUE.update({m.name: m for m in _CAPTIONER_MISTAKES})
 
 
 def _captioner_case(label, seed, hidden=False, **sizes):
