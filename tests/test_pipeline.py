@@ -116,12 +116,16 @@ def test_feedback_html_is_written_for_each_graded_submission(graded, assignment)
         assert path.exists() and path.stat().st_size > 10_000
 
 
-def test_gradebook_stays_consistent_when_grading_again(graded):
-    """A second run replaces scores: one submission per graded student, none for the invalid one."""
+def test_gradebook_stays_consistent_when_grading_again(graded, tmp_path):
+    """A second run replaces scores: one submission per graded student, none for an invalid one."""
     from nbgrader.api import Gradebook
     root = graded[0]
-    assert cli.main(["grade", "--root", str(root), "--from",
-                     os.path.join(workspace.AUTOGRADE, "examples"), "--no-feedback"]) == 0
+    again = tmp_path / "again"       # one notebook's submissions and the invalid file
+    for student, assignment in [(s, "02_bptt") for s in STUDENTS] + [("invalid", ASSIGNMENTS[0])]:
+        shutil.copytree(os.path.join(workspace.AUTOGRADE, "examples", student, assignment),
+                        again / student / assignment)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["grade", "--root", str(root), "--from", str(again), "--no-feedback"]) == 0
     with Gradebook(workspace.db_url(str(root))) as gb:
         for assignment in ASSIGNMENTS:
             subs = gb.assignment_submissions(assignment)

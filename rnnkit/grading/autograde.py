@@ -1,6 +1,22 @@
-"""Autograde staged submissions with nbgrader, one at a time, so one failure never stops a batch."""
+"""Autograde a batch: notebooks execute in parallel, one process writes the gradebook.
+
+nbgrader's `autograde` does three things per notebook: sanitize it (restore the locked cells from
+the gradebook), execute it, and record the grades. Only the middle one is expensive, and only the
+last one writes. So:
+
+    prepare   (this process)  nbgrader's own sanitize preprocessors -> the notebook to execute
+    execute   (workers)       nbgrader's Execute preprocessor, in kernels forked from a zygote
+                              (execute.py); local processes by default, or a Dask cluster
+    record    (this process)  nbgrader's autograde with Execute replaced by the executed
+                              notebook (Replay): the same SaveAutoGrades, late penalties and
+                              autograded/ file as plain `nbgrader autograde`; then feedback
+
+This process is the gradebook's single writer: workers never open it. A submission whose
+execution or recording fails is reported with a one-line reason; the batch goes on.
+"""
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from rnnkit.grading import workspace
 
@@ -11,6 +27,7 @@ class Outcome:
     assignment: str
     ok: bool
     problem: str = ""
+    phases: dict = field(default_factory=dict)    # phase name -> seconds, for the bench and notes
 
 
 def _last_line(text):
@@ -18,13 +35,228 @@ def _last_line(text):
     return lines[-1].strip()[:200] if lines else "unknown error"
 
 
-def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None):
+# ---------------------------------------------------------------------------------------------
+# prepare
+# ---------------------------------------------------------------------------------------------
+
+class _Pipeline:
+    """nbgrader's Autograde converter settings for the workspace at `root`, loaded once."""
+
+    def __init__(self, root):
+        from nbgrader.converters import Autograde
+        from nbgrader.coursedir import CourseDirectory
+        from nbgrader.preprocessors import Execute
+        self.root = root
+        self.config = workspace.load_config(root)
+        self.coursedir = CourseDirectory(config=self.config)
+        converter = Autograde(coursedir=self.coursedir, config=self.config)
+        self.sanitizers = list(converter.sanitize_preprocessors)
+        self.after_execute = list(converter.autograde_preprocessors)
+        if Execute not in self.after_execute:
+            raise RuntimeError("nbgrader_config.py: Autograde.autograde_preprocessors has no Execute")
+        self.execute_config = {k: v for k, v in self.config.get("Execute", {}).items()}
+
+    def sanitize(self, student, assignment, path):
+        """The notebook nbgrader would execute for this submission (JSON text)."""
+        from nbconvert.exporters import NotebookExporter
+        exporter = NotebookExporter(config=self.config)
+        for pp in self.sanitizers:
+            exporter.register_preprocessor(pp, enabled=True)
+        notebook = os.path.splitext(os.path.basename(path))[0]
+        resources = {"unique_key": notebook, "output_files_dir": f"{notebook}_files",
+                     "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook,
+                                  "db_url": self.coursedir.db_url}}
+        output, _ = exporter.from_filename(path, resources=resources)
+        return output
+
+    def recording_preprocessors(self):
+        from nbgrader.preprocessors import Execute
+        return [_replay_class() if pp is Execute else pp for pp in self.after_execute]
+
+
+# ---------------------------------------------------------------------------------------------
+# record
+# ---------------------------------------------------------------------------------------------
+
+_EXECUTED = {}      # (student, assignment, notebook) -> executed NotebookNode, consumed by Replay
+
+
+_REPLAY = []        # the Replay class, made once nbgrader is imported
+
+
+def _replay_class():
+    if _REPLAY:
+        return _REPLAY[0]
+    from nbgrader.preprocessors import NbGraderPreprocessor
+
+    class Replay(NbGraderPreprocessor):
+        """Stands where nbgrader's Execute stands: hands over the notebook a worker executed."""
+
+        def preprocess(self, nb, resources):
+            meta = resources["nbgrader"]
+            key = (meta["student"], meta["assignment"], meta["notebook"])
+            executed = _EXECUTED.pop(key, None)
+            if executed is None:
+                raise RuntimeError(f"no executed notebook for {key}")
+            # The cells executed must be the cells nbgrader sanitized now (the gradebook's
+            # locked cells could have changed in between).
+            if [c.source for c in nb.cells] != [c.source for c in executed.cells]:
+                raise RuntimeError("the assignment's locked cells changed while grading: grade again")
+            return executed, resources
+
+    _REPLAY.append(Replay)
+    return Replay
+
+
+def _record(pipeline, nbapi, result, feedback):
+    """Grades of one executed notebook into the gradebook (+ feedback); returns '' or a reason."""
+    import nbformat
+    student, assignment, notebook = result["key"]
+    _EXECUTED[(student, assignment, notebook)] = nbformat.reads(result["notebook"], as_version=4)
+    try:
+        with workspace.silenced():
+            done = nbapi.autograde(assignment, student, force=True, create=True)
+        if not done["success"]:
+            return "autograde failed: " + _last_line(done.get("error") or done.get("log"))
+    finally:
+        _EXECUTED.pop((student, assignment, notebook), None)
+    if feedback:
+        with workspace.silenced():
+            fb = nbapi.generate_feedback(assignment, student, force=True)
+        if not fb["success"]:
+            return "feedback failed: " + _last_line(fb.get("error") or fb.get("log"))
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# execute: where the workers are
+# ---------------------------------------------------------------------------------------------
+
+def default_jobs():
+    """Notebooks executed at once: one per usable core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class _LocalWorkers:
+    """Worker processes on this machine, sharing one zygote."""
+
+    def __init__(self, jobs, use_zygote):
+        import tempfile
+        from rnnkit.grading import zygote
+        self.zygote = None
+        if use_zygote and hasattr(os, "fork"):
+            self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"))
+            os.environ.update(self.zygote.env())
+        # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, default_jobs() // jobs)))
+        self.jobs = jobs
+        self.pool = self._new_pool()
+        self.where = f"{jobs} local worker{'s' * (jobs > 1)}" + (", warm kernels" if self.zygote else "")
+
+    def _new_pool(self):
+        import concurrent.futures
+        import multiprocessing
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_quiet_worker)
+
+    def run(self, jobs):
+        import concurrent.futures
+        from concurrent.futures.process import BrokenProcessPool
+        pending = list(jobs)
+        for attempt in range(2):        # a worker process that dies takes its pool down: one retry
+            futures = {self.pool.submit(_execute, job): job for job in pending}
+            pending = []
+            for future in concurrent.futures.as_completed(futures):
+                if attempt == 0 and isinstance(future.exception(), BrokenProcessPool):
+                    pending.append(futures[future])
+                    continue
+                yield _result_of(future, futures[future])
+            if not pending:
+                return
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = self._new_pool()
+
+    def close(self):
+        self.pool.shutdown(cancel_futures=True)
+        if self.zygote:
+            os.environ.pop("RNNKIT_ZYGOTE", None)
+            self.zygote.close()
+
+
+class _DaskWorkers:
+    """The workers of a running Dask distributed scheduler; each starts its own zygote."""
+
+    def __init__(self, address, use_zygote):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SystemExit("--scheduler needs Dask: pip install 'distributed'")
+        self.client = Client(address, timeout="20s")
+        self.use_zygote = use_zygote
+        n = len(self.client.scheduler_info().get("workers", {}))
+        self.where = f"Dask scheduler {address} ({n} worker{'s' * (n != 1)})"
+
+    def run(self, jobs):
+        from distributed import as_completed
+        futures = {}
+        for job in jobs:
+            future = self.client.submit(_execute, dict(job, zygote=self.use_zygote), pure=False)
+            futures[future] = job
+        for future in as_completed(futures):
+            yield _result_of(future, futures[future])
+
+    def close(self):
+        self.client.close()
+
+
+def _quiet_worker():
+    """Kernels inherit the worker's stdout/stderr: keep their start-up chatter off the report."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _execute(job):
+    from rnnkit.grading.execute import execute_job
+    return execute_job(job)
+
+
+def _result_of(future, job):
+    try:
+        return future.result()
+    except Exception as exc:  # the worker itself died (not the kernel): report, go on
+        return {"key": job["key"], "notebook": None, "phases": {},
+                "error": f"grading worker failed: {type(exc).__name__}: {exc}"[:300]}
+
+
+# ---------------------------------------------------------------------------------------------
+# the batch
+# ---------------------------------------------------------------------------------------------
+
+def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
+          jobs=None, scheduler=None, use_zygote=True):
     """Autograde every gradable submission; forget gradebook rows of those that are not.
 
-    Returns a list of Outcome, one per gradable submission.
+    Args:
+        submissions: intake.Submission list, already staged under root/submitted/.
+        root: the nbgrader course root.
+        feedback: also write feedback HTML.
+        progress: called as progress(done, total, failed) after each submission, and
+            progress(0, total, 0, where=...) once before the first.
+        jobs: notebooks executed at once on this machine (default: one per core).
+        scheduler: a Dask scheduler address; workers there execute instead of local ones.
+        use_zygote: fork warm kernels (False: a cold kernel per notebook, as nbgrader does).
+
+    Returns:
+        A list of Outcome, one per gradable submission, in the order of `submissions`.
     """
     from nbgrader.api import Gradebook, MissingEntry
-    nbapi = workspace.api(root)
+    root = os.path.abspath(root)
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
             gb.update_or_create_student(s.student)
@@ -33,25 +265,50 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None):
                     gb.remove_submission(s.assignment, s.student)
                 except MissingEntry:
                     pass
-    outcomes = []
-    for s in [s for s in submissions if s.ok]:
-        if progress:
-            progress(f"grading {s.student} / {s.assignment}")
-        with workspace.silenced():
-            result = nbapi.autograde(s.assignment, s.student, force=True, create=True)
-        if not result["success"]:
-            outcomes.append(Outcome(s.student, s.assignment, False,
-                                    "autograde failed: " + _last_line(result.get("error") or result.get("log"))))
+    gradable = [s for s in submissions if s.ok]
+    outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False) for s in gradable}
+    if not gradable:
+        return []
+    pipeline = _Pipeline(root)
+    queue = []
+    for s in gradable:
+        t = time.perf_counter()
+        path = os.path.join(root, "submitted", s.student, s.assignment, f"{s.assignment}.ipynb")
+        try:
+            notebook = pipeline.sanitize(s.student, s.assignment, path)
+        except Exception as exc:
+            outcomes[(s.student, s.assignment)].problem = "autograde failed: " + _last_line(str(exc))
             continue
-        if feedback:
-            with workspace.silenced():
-                fb = nbapi.generate_feedback(s.assignment, s.student, force=True)
-            if not fb["success"]:
-                outcomes.append(Outcome(s.student, s.assignment, True,
-                                        "feedback failed: " + _last_line(fb.get("error") or fb.get("log"))))
-                continue
-        outcomes.append(Outcome(s.student, s.assignment, True))
-    return outcomes
+        outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
+        queue.append({"key": [s.student, s.assignment, s.assignment], "notebook": notebook,
+                      "config": pipeline.execute_config})
+
+    nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors())
+    workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
+               else _LocalWorkers(jobs or default_jobs(), use_zygote))
+    done = failed = len(gradable) - len(queue)
+    try:
+        if progress:
+            progress(done, len(gradable), failed, where=workers.where)
+        for result in workers.run(queue):
+            student, assignment, _ = result["key"]
+            outcome = outcomes[(student, assignment)]
+            outcome.phases.update(result.get("phases", {}))
+            if result["notebook"] is None:
+                outcome.problem = "autograde failed: " + result["error"]
+            else:
+                t = time.perf_counter()
+                problem = _record(pipeline, nbapi, result, feedback)
+                outcome.phases["record"] = time.perf_counter() - t
+                outcome.ok = not problem.startswith("autograde failed")
+                outcome.problem = problem
+            done += 1
+            failed += not outcome.ok
+            if progress:
+                progress(done, len(gradable), failed)
+    finally:
+        workers.close()
+    return [outcomes[(s.student, s.assignment)] for s in gradable]
 
 
 def feedback_path(root, student, assignment):

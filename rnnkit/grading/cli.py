@@ -1,7 +1,8 @@
 """`rnnkit`: the instructor's commands.
 
     rnnkit release                      regenerate course/ from solutions/ (nbgrader)
-    rnnkit grade [--from DIR]           intake, autograde, feedback, report and grades CSV
+    rnnkit grade [--from DIR|ZIP] [--jobs N] [--scheduler ADDRESS] [--db-url URL]
+                                        intake, autograde in parallel, feedback, report, grades CSV
     rnnkit examples                     rebuild autograde/examples/ from the release
 """
 import argparse
@@ -49,33 +50,91 @@ def _ensure_assignments(root, names):
             release(dest=scratch, root=root)
 
 
+def _intake(args, scratch):
+    """Submissions from a submitted/ tree or an LMS zip (unpacked into `scratch`)."""
+    from rnnkit.grading import collect, intake
+    source = os.path.abspath(args.source or os.path.join(args.root, "submitted"))
+    if os.path.isfile(source):
+        collected = collect.from_zip(source, scratch, assignment=args.assignment, pattern=args.pattern,
+                                     known=workspace.assignments())
+        for skipped in collected.skipped:
+            _say(f"skipped {skipped.source}: {skipped.reason}")
+        _say(f"collected {len(collected.notebooks)} notebooks from {os.path.basename(source)}")
+        source = scratch
+    if not os.path.isdir(source):
+        raise ValueError(f"no such folder or zip: {source}")
+    return source, intake.discover(source, workspace.COURSE)
+
+
+def _phase_summary(outcomes):
+    """Mean seconds per grading phase over the batch, for the figures an instructor tunes by."""
+    totals = {}
+    for o in outcomes:
+        for phase, seconds in o.phases.items():
+            totals.setdefault(phase, []).append(seconds)
+    return ", ".join(f"{p} {sum(v) / len(v):.1f} s" for p, v in totals.items())
+
+
 def cmd_grade(args):
-    from rnnkit.grading import autograde, intake, report
-    root = os.path.abspath(args.root)
-    source = os.path.abspath(args.source or os.path.join(root, "submitted"))
+    import tempfile
+    from rnnkit.grading import autograde, class_report, intake, report
+    from rnnkit.grading.progress import Progress
+    root = args.root = os.path.abspath(args.root)
+    saved_url = os.environ.get(workspace.DB_URL_ENV)
+    if args.db_url:
+        os.environ[workspace.DB_URL_ENV] = args.db_url
     t0 = time.time()
-    submissions = intake.discover(source, workspace.COURSE)
-    if not submissions:
-        _say(f"no submissions found under {source} (expected <student>/<assignment>/<assignment>.ipynb)")
-        return 1
-    for s in submissions:
-        if not s.ok:
-            _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
-    _ensure_assignments(root, {s.assignment for s in submissions if s.ok})
-    intake.stage(submissions, root)
-    outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=_say)
-    rows = report.build_rows(submissions, outcomes, root)
+    try:
+        with tempfile.TemporaryDirectory(prefix="rnnkit-intake-") as scratch:
+            try:
+                source, submissions = _intake(args, scratch)
+            except ValueError as exc:
+                _say(f"cannot read submissions: {exc}")
+                return 1
+            if not submissions:
+                _say(f"no submissions found under {source} "
+                     "(expected <student>/<assignment>/<assignment>.ipynb, or an LMS zip)")
+                return 1
+            for s in submissions:
+                if not s.ok:
+                    _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
+            _ensure_assignments(root, {s.assignment for s in submissions if s.ok})
+            intake.stage(submissions, root)
+        outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
+                                   jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold)
+        rows = report.build_rows(submissions, outcomes, root)
+    finally:
+        if saved_url is None:
+            os.environ.pop(workspace.DB_URL_ENV, None)
+        else:
+            os.environ[workspace.DB_URL_ENV] = saved_url
     _say("")
     _say(report.format_table(rows))
+    summary = class_report.summarize(rows)
+    _say(class_report.format_text(summary))
     csv_path = report.write_csv(rows, os.path.join(root, "grades.csv"))
+    html_path = class_report.write_html(summary, os.path.join(root, "class_report.html"))
     _say(f"grades CSV: {os.path.relpath(csv_path)}")
+    _say(f"class report: {os.path.relpath(html_path)}")
     if not args.no_feedback:
         _say(f"feedback HTML: {os.path.relpath(os.path.join(root, 'feedback'))}/<student>/<assignment>/")
     n_bad = sum(not s.ok for s in submissions)
     n_fail = sum(1 for o in outcomes if not o.ok)
+    if outcomes:
+        _say(f"mean time per submission: {_phase_summary(outcomes)}")
     _say(f"graded {len(outcomes) - n_fail} of {len(submissions)} submissions "
          f"({n_bad} invalid, {n_fail} failed to grade) in {time.time() - t0:.1f} s")
     return 0
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def main(argv=None):
@@ -85,9 +144,21 @@ def main(argv=None):
     sub.add_parser("examples", help="rebuild autograde/examples/").set_defaults(func=cmd_examples)
     g = sub.add_parser("grade", help="autograde a batch of submissions and report")
     g.add_argument("--from", dest="source", help="folder of <student>/<assignment>/<assignment>.ipynb "
-                   "(default: ROOT/submitted)")
+                   "(default: ROOT/submitted), or an LMS download zip (Canvas, Moodle, Blackboard)")
+    g.add_argument("--assignment", default=None, help="with a zip: the assignment all its notebooks "
+                   "belong to (default: read from each file name)")
+    g.add_argument("--pattern", default=None, help="with a zip: a regexp for its file names, with "
+                   "named groups student_id and file_id (and optionally timestamp), as nbgrader zip_collect")
     g.add_argument("--root", default=workspace.AUTOGRADE, help="nbgrader course root (default: autograde/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    g.add_argument("--jobs", type=_positive, default=None,
+                   help="notebooks executed at once on this machine (default: one per core)")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="execute on the workers of this Dask distributed scheduler, e.g. tcp://host:8786")
+    g.add_argument("--db-url", default=None, help="the gradebook's database URL (nbgrader's db_url; "
+                   "default: sqlite in ROOT), e.g. postgresql+psycopg2://user@host/gradebook")
+    g.add_argument("--cold", action="store_true",
+                   help="start a fresh kernel per notebook instead of forking warm ones")
     g.set_defaults(func=cmd_grade)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -20,6 +20,8 @@ class Row:
     points: dict = field(default_factory=dict)    # column -> points earned
     max_points: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)     # column -> named mistake / short reason
+    flags: list = field(default_factory=list)     # one-line reasons for the instructor to look
+    phases: dict = field(default_factory=dict)    # grading phase -> seconds
 
     @property
     def total(self):
@@ -68,6 +70,7 @@ def _cell_notes(root, student, assignment):
 def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     from nbgrader.api import Gradebook, MissingEntry
     failed = {(o.student, o.assignment): o.problem for o in outcomes if o.problem}
+    phases = {(o.student, o.assignment): dict(o.phases) for o in outcomes}
     rows = []
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
@@ -79,6 +82,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 row.status = f"invalid: {s.problem}"
                 rows.append(row)
                 continue
+            row.phases = phases.get((s.student, s.assignment), {})
             if (s.student, s.assignment) in failed:
                 row.status = failed[(s.student, s.assignment)]
             try:

@@ -17,7 +17,7 @@ def assignments():
                   if os.path.isfile(os.path.join(SOLUTIONS, d, f"{d}.ipynb")))
 
 
-def _environment():
+def put_venv_on_path():
     # nbgrader runs `alembic` by name, and kernels must import this environment's packages.
     bindir = os.path.dirname(sys.executable)
     path = os.environ.get("PATH", "")
@@ -25,14 +25,23 @@ def _environment():
         os.environ["PATH"] = bindir + os.pathsep + path
 
 
+DB_URL_ENV = "RNNKIT_DB_URL"   # a gradebook URL for every command, e.g. postgresql+psycopg2://...
+
+
 def load_config(root=AUTOGRADE, **overrides):
-    """The traitlets Config of autograde/nbgrader_config.py, with `Section__trait` overrides."""
+    """The traitlets Config of autograde/nbgrader_config.py, with `Section__trait` overrides.
+
+    The gradebook is root/gradebook.db (SQLite) unless RNNKIT_DB_URL names another database
+    (nbgrader's db_url, e.g. a PostgreSQL server) or autograde/nbgrader_config.py sets one.
+    """
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
     config = PyFileConfigLoader("nbgrader_config.py", path=AUTOGRADE).load_config()
     config.CourseDirectory.root = os.path.abspath(root)
     if os.path.abspath(root) != AUTOGRADE:
         config.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.path.abspath(root), "gradebook.db")
+    if os.environ.get(DB_URL_ENV):
+        config.CourseDirectory.db_url = os.environ[DB_URL_ENV]
     for key, value in overrides.items():
         section, trait = key.split("__")
         config[section][trait] = value
@@ -41,7 +50,7 @@ def load_config(root=AUTOGRADE, **overrides):
 
 def api(root=AUTOGRADE, **overrides):
     """An nbgrader NbGraderAPI for the workspace at `root` (autograde/ by default)."""
-    _environment()
+    put_venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     config = load_config(root, **overrides)

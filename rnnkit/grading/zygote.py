@@ -1,0 +1,294 @@
+"""Warm kernels for grading: fork a fresh IPython kernel from a process that imported TensorFlow once.
+
+A cold kernel pays its start-up and `import tensorflow` (4-6 s of CPU) before the first cell of
+every notebook it grades. The zygote pays them once: it imports TensorFlow, Keras, matplotlib,
+ipykernel and rnnkit, runs no TensorFlow op (so no thread pool exists yet), and then forks one
+child per kernel asked for. Each child is a new process with its own copy of memory, so nothing
+one submission does reaches another; it becomes an ordinary ipykernel on the connection file it
+was given, with the requester's stdin/stdout/stderr, working directory and environment.
+
+Pieces:
+    Zygote(path)              start the server process; .env() names its socket to kernel managers
+    ForkKernelManager         a jupyter_client kernel manager whose kernels come from the zygote
+    python -m rnnkit.grading.zygote launch -f CONNECTION_FILE [kernel args]
+                              the tiny process jupyter_client starts and watches: it asks the
+                              zygote for a kernel, forwards signals to it and exits with its status
+    python -m rnnkit.grading.zygote serve SOCKET   the server itself
+
+Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
+starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
+"""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
+_PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
+            "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline",
+            "rnnkit.runtime", "rnnkit.checks", "rnnkit.data", "rnnkit.plots", "rnnkit.reference",
+            "rnnkit.exercises")
+
+
+def _send(conn, obj, fds=()):
+    data = json.dumps(obj).encode()
+    payload = struct.pack("!I", len(data)) + data
+    if fds:
+        socket.send_fds(conn, [payload], list(fds))
+    else:
+        conn.sendall(payload)
+
+
+def _recv(conn, with_fds=False):
+    """One length-prefixed JSON message (and the file descriptors sent with it)."""
+    fds = []
+    if with_fds:
+        head, fds, _, _ = socket.recv_fds(conn, 4, 3)
+    else:
+        head = conn.recv(4)
+    while 0 < len(head) < 4:
+        more = conn.recv(4 - len(head))
+        if not more:
+            break
+        head += more
+    if len(head) < 4:
+        return None, fds
+    (size,) = struct.unpack("!I", head)
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None, fds
+        data += chunk
+    return json.loads(data), fds
+
+
+def _die_with_parent(sig=signal.SIGKILL):
+    """Linux: get `sig` when the parent process dies, so no kernel or zygote outlives its grader."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: the launcher's EOF still stops the kernel
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------------
+
+def _preload():
+    # Same backend a kernel would pick; matplotlib reads it once, at import.
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    import importlib
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in _PRELOAD:
+            importlib.import_module(name)
+        importlib.import_module("rnnkit.runtime").import_tf()
+
+
+def _become_kernel(request, fds, listener, conns):
+    """In the forked child: take the requester's stdio, directory and environment; run ipykernel."""
+    try:
+        listener.close()
+        for c in conns:
+            c.close()
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with_parent()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # A fresh process would start from fresh entropy, not the zygote's generator state.
+        import random
+        import numpy as np
+        random.seed()
+        np.random.seed()
+        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        from ipykernel.kernelapp import IPKernelApp
+        # ipykernel reads JPY_PARENT_PID when its module is imported, which was in the zygote.
+        app = IPKernelApp.instance(parent_handle=int(os.environ.get("JPY_PARENT_PID") or 0))
+        app.initialize(request["argv"])
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def serve(path):
+    """Preload, then fork a kernel per request on the Unix socket `path` until terminated."""
+    import select
+    _die_with_parent(signal.SIGTERM)
+    _preload()
+    if os.path.exists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    children = {}                                   # pid -> launcher connection
+
+    def stop(*_):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print("ready", flush=True)
+    while True:
+        readable, _, _ = select.select([listener, *children.values()], [], [], 0.1)
+        for r in readable:
+            if r is listener:
+                conn, _ = listener.accept()
+                request, fds = _recv(conn, with_fds=True)
+                if request is None or len(fds) != 3:
+                    conn.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    _become_kernel(request, fds, listener, [*children.values(), conn])
+                for fd in fds:
+                    os.close(fd)
+                _send(conn, {"pid": pid})
+                children[pid] = conn
+            else:                                   # the launcher went away: so does its kernel
+                pid = next(p for p, c in children.items() if c is r)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = children.pop(pid, None)
+            if conn is not None:
+                try:
+                    _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                except OSError:
+                    pass
+                conn.close()
+
+
+class Zygote:
+    """The zygote server as a child of this process; stops with it.
+
+    Example:
+        >>> with Zygote("/tmp/grader.sock") as z:       # doctest: +SKIP
+        ...     os.environ.update(z.env())              # kernels started now come from the zygote
+    """
+
+    def __init__(self, path, timeout=120):
+        self.path = path
+        self.proc = subprocess.Popen([sys.executable, "-m", "rnnkit.grading.zygote", "serve", path],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + timeout
+        line = self.proc.stdout.readline()          # blocks until preloaded
+        if line.strip() != "ready" or time.time() > deadline:
+            self.close()
+            raise RuntimeError(f"the grading zygote did not start (exit code {self.proc.poll()})")
+
+    def env(self):
+        return {ENV: self.path}
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The launcher and the kernel manager
+# ---------------------------------------------------------------------------------------------
+
+def launch(argv):
+    """Ask the zygote for a kernel with `argv` (``-f CONNECTION_FILE ...``); wait for it to end."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(os.environ[ENV])
+    _send(conn, {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}, fds=(0, 1, 2))
+    reply, _ = _recv(conn)
+    if not reply or "pid" not in reply:
+        return 1
+    pid = reply["pid"]
+
+    def forward(sig, _frame):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            reply, _ = _recv(conn)
+            break
+        except InterruptedError:
+            continue
+    return int(reply["exit"]) if reply and "exit" in reply else 1
+
+
+def _kernel_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ForkKernelManager(AsyncKernelManager):
+        """AsyncKernelManager whose Python kernels are forked by the zygote named in RNNKIT_ZYGOTE."""
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            cmd = super().format_kernel_cmd(extra_arguments)
+            path = os.environ.get(ENV)
+            if not path or not os.path.exists(path) or "-f" not in cmd or "ipykernel_launcher" not in cmd:
+                return cmd
+            return [sys.executable, "-m", "rnnkit.grading.zygote", "launch", *cmd[cmd.index("-f"):]]
+
+    return ForkKernelManager
+
+
+def __getattr__(name):  # the class needs jupyter_client; the launcher must not import it
+    if name == "ForkKernelManager":
+        cls = _kernel_manager_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "launch":
+        sys.exit(launch(sys.argv[2:]))
+    else:
+        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET | launch -f CONNECTION_FILE ...")

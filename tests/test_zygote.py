@@ -1,0 +1,149 @@
+"""Warm kernels forked from the zygote behave like fresh kernels, and nothing outlives its grader."""
+import os
+import signal
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from rnnkit.grading import zygote
+from rnnkit.grading.zygote import ForkKernelManager
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("zygote") / "z.sock")
+    with zygote.Zygote(path) as z:
+        old = os.environ.get(zygote.ENV)
+        os.environ.update(z.env())
+        yield z
+        if old is None:
+            os.environ.pop(zygote.ENV, None)
+        else:
+            os.environ[zygote.ENV] = old
+
+
+def run(sources, cwd, timeout=60, **kw):
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   kernel_manager_class=ForkKernelManager, resources={"metadata": {"path": str(cwd)}},
+                   **kw).execute()
+    return nb
+
+
+def text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def test_kernel_is_forked_with_tensorflow_already_imported(warm, tmp_path):
+    nb = run(["import os, sys; print(os.getppid() == %d, 'tensorflow' in sys.modules)" % warm.proc.pid],
+             tmp_path)
+    assert text(nb.cells[0]).split() == ["True", "True"]
+
+
+def test_kernel_gets_the_requesters_directory_and_environment(warm, tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNKIT_ZYGOTE_TEST", "from the grader")
+    nb = run(["import os; print(os.getcwd()); print(os.environ['RNNKIT_ZYGOTE_TEST'])"], tmp_path)
+    assert text(nb.cells[0]).splitlines() == [os.path.realpath(tmp_path), "from the grader"]
+
+
+def test_forked_kernels_do_not_share_random_state(warm, tmp_path):
+    draws = [text(run(["import random, numpy as np; print(random.random(), np.random.rand())"],
+                      tmp_path).cells[0]) for _ in range(2)]
+    assert draws[0] != draws[1]
+
+
+def test_a_notebook_cannot_change_the_next_kernel(warm, tmp_path):
+    run(["import numpy, numpy.testing; numpy.testing.assert_allclose = lambda *a, **k: None; "
+         "numpy.abs = None"], tmp_path)
+    nb = run(["import numpy, numpy.testing; print(numpy.abs is not None, "
+              "numpy.testing.assert_allclose.__module__)"], tmp_path)
+    assert text(nb.cells[0]).split() == ["True", "numpy.testing._private.utils"]
+
+
+def test_stderr_and_errors_reach_the_notebook(warm, tmp_path):
+    nb = run(["import sys; print('careful', file=sys.stderr)", "1 / 0"], tmp_path)
+    assert [o.name for o in nb.cells[0].outputs] == ["stderr"]
+    assert nb.cells[1].outputs[0].ename == "ZeroDivisionError"
+
+
+def test_a_cell_over_the_timeout_is_interrupted_and_the_next_cell_runs(warm, tmp_path):
+    from nbgrader.preprocessors import Execute
+    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(60)"), new_code_cell("print('next')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    start = time.time()
+    nb, _ = Execute(timeout=3, interrupt_on_timeout=True, kernel_manager_class=ForkKernelManager)(
+        nb, {"metadata": {"path": str(tmp_path)}})
+    assert time.time() - start < 40
+    assert nb.cells[0].outputs[-1].ename in {"KeyboardInterrupt", "CellTimeoutError"}
+    assert text(nb.cells[1]) == "next\n"
+
+
+def test_a_kernel_that_exits_does_not_harm_the_zygote(warm, tmp_path):
+    from nbclient.exceptions import DeadKernelError
+    with pytest.raises(DeadKernelError):
+        run(["import os; os._exit(3)", "print('never')"], tmp_path)
+    assert warm.proc.poll() is None
+    assert text(run(["print('alive')"], tmp_path).cells[0]) == "alive\n"
+
+
+def test_killing_the_launcher_kills_its_kernel(warm, tmp_path):
+    nb = new_notebook(cells=[new_code_cell("import os; print(os.getpid())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(nb, kernel_name="python3", kernel_manager_class=ForkKernelManager,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        kernel_pid = int(text(nb.cells[0]))
+        os.kill(client.km.provisioner.process.pid, signal.SIGKILL)
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid):
+                break
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid)
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_without_a_zygote_the_manager_starts_ordinary_kernels(tmp_path, monkeypatch):
+    monkeypatch.delenv(zygote.ENV, raising=False)
+    km = ForkKernelManager(kernel_name="python3")
+    assert "ipykernel_launcher" in " ".join(km.format_kernel_cmd())
+
+
+def test_zygote_stops_its_kernels_when_it_is_stopped(tmp_path):
+    with zygote.Zygote(str(tmp_path / "z.sock")) as z:
+        os.environ.update(z.env())
+        try:
+            nb = new_notebook(cells=[new_code_cell("import os; print(os.getpid())")])
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            client = NotebookClient(nb, kernel_name="python3", kernel_manager_class=ForkKernelManager,
+                                    resources={"metadata": {"path": str(tmp_path)}})
+            with client.setup_kernel():
+                client.execute_cell(nb.cells[0], 0)
+                kernel_pid = int(text(nb.cells[0]))
+                z.close()
+                for _ in range(100):
+                    if _zombie(kernel_pid):
+                        break
+                    time.sleep(0.1)
+                assert _zombie(kernel_pid)
+        finally:
+            os.environ.pop(zygote.ENV, None)
+    assert not os.path.exists(str(tmp_path / "z.sock"))
+
+
+def test_launcher_refuses_to_run_without_arguments():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "rnnkit.grading.zygote"], capture_output=True, text=True)
+    assert done.returncode != 0 and "usage" in done.stderr
