@@ -16,7 +16,7 @@ help:
 	@echo "make release   regenerate course/ from solutions/"
 	@echo "make examples  rebuild autograde/examples/ from the release"
 	@echo "make lab       open the student release in JupyterLab"
-	@echo "make bench     time the notebooks (full and fast mode) and the demo"
+	@echo "make bench     time the notebooks (full and fast mode), then grade a class with plain nbgrader and with rnnkit"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,0 +1,205 @@
+"""`rnnkit grade` in parallel gives the grades plain `nbgrader autograde` gives, wherever it runs.
+
+One small batch (three students of 02_bptt and the partial 01_rnn_fundamentals) is graded four
+ways: by plain sequential `nbgrader autograde` (the reference), by the kit on local workers with
+warm kernels, on a Dask cluster this test starts on loopback, and into a PostgreSQL gradebook on a
+server this test starts. Every graded cell's score, and every error a graded cell printed, must be
+the same.
+"""
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import zipfile
+
+import nbformat
+import pytest
+
+from rnnkit.grading import cli, release, workspace
+from tests.pgserver_fixture import create_database, postgres_server, postgres_url  # noqa: F401
+
+pytestmark = pytest.mark.slow
+BATCH = [("full_marks", "02_bptt"), ("partial", "02_bptt"), ("untouched", "02_bptt"),
+         ("partial", "01_rnn_fundamentals")]
+
+
+def _root(tmp_path_factory, name):
+    root = tmp_path_factory.mktemp(name)
+    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
+    release.release(dest=str(root / "release"), root=str(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    src = tmp_path_factory.mktemp("batch")
+    for student, assignment in BATCH:
+        os.makedirs(src / student / assignment)
+        shutil.copy(os.path.join(workspace.AUTOGRADE, "examples", student, assignment, f"{assignment}.ipynb"),
+                    src / student / assignment)
+    return src
+
+
+def grades(root, db_url=None):
+    """(student, assignment, grade_id) -> (score, needs manual grade), and the errors of graded cells."""
+    from nbgrader.api import Gradebook
+    scores, errors = {}, {}
+    with Gradebook(db_url or workspace.db_url(str(root))) as gb:
+        for student, assignment in BATCH:
+            nb = gb.find_submission_notebook(assignment, assignment, student)
+            for g in nb.grades:
+                scores[(student, assignment, g.cell.name)] = (g.score, g.needs_manual_grade)
+            path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            for cell in nbformat.read(str(path), as_version=4).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type == "code" and meta.get("grade"):
+                    errors[(student, assignment, meta["grade_id"])] = [
+                        (o.get("ename"), o.get("evalue")) for o in cell.outputs if o.output_type == "error"]
+    return scores, errors
+
+
+def kit(root, source, *extra):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["grade", "--root", str(root), "--from", str(source), "--no-feedback", *extra])
+    assert code == 0, out.getvalue()
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory, source):
+    """The reference: nbgrader's own command line, one assignment after another, cold kernels."""
+    root = _root(tmp_path_factory, "plain")
+    shutil.copytree(source, root / "submitted")
+    for assignment in sorted({a for _, a in BATCH}):
+        done = subprocess.run(["nbgrader", "autograde", assignment, "--force"], cwd=root,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+    return grades(root)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory, source):
+    root = _root(tmp_path_factory, "local")
+    return root, kit(root, source, "--jobs", "2"), grades(root)
+
+
+def test_plain_nbgrader_reference_is_not_trivial(plain):
+    scores, errors = plain
+    assert len(scores) >= 10
+    assert {s for s, _ in scores.values()} >= {0.0}
+    assert any(s > 0 for s, _ in scores.values())
+    assert any(errors.values())
+
+
+def test_local_parallel_grades_equal_plain_nbgrader(plain, local):
+    assert local[2] == plain
+
+
+def test_grade_reports_workers_progress_and_phases(local):
+    out = local[1]
+    assert "grading 4 submissions on 2 local workers, warm kernels" in out
+    assert "4/4 done" in out
+    assert "mean time per submission: prepare" in out and "cells" in out and "record" in out
+    assert "graded 4 of 4 submissions (0 invalid, 0 failed to grade)" in out
+
+
+def test_class_report_is_written(local):
+    html = (local[0] / "class_report.html").read_text(encoding="utf-8")
+    assert "02_bptt" in html and "<svg" in html
+
+
+def test_cold_kernels_give_the_same_grades(tmp_path_factory, source, plain):
+    root = _root(tmp_path_factory, "cold")
+    kit(root, source, "--jobs", "1", "--cold")
+    assert grades(root) == plain
+
+
+def test_dask_cluster_on_loopback_gives_the_same_grades(tmp_path_factory, source, plain):
+    distributed = pytest.importorskip("distributed")
+    root = _root(tmp_path_factory, "dask")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        out = kit(root, source, "--scheduler", cluster.scheduler_address)
+    assert f"Dask scheduler {cluster.scheduler_address} (2 workers)" in out
+    assert grades(root) == plain
+
+
+def test_postgresql_gradebook_gives_the_same_grades(tmp_path_factory, source, plain, postgres_url):  # noqa: F811
+    from tests.pgserver_fixture import database_url
+    create_database(postgres_url, "kit_gradebook")
+    url = database_url(postgres_url, "kit_gradebook")
+    root = _root_with_db(tmp_path_factory, url)
+    kit(root, source, "--db-url", url)
+    assert not (root / "gradebook.db").exists()
+    assert grades(root, db_url=url) == plain
+
+
+def _root_with_db(tmp_path_factory, url):
+    old = os.environ.get(workspace.DB_URL_ENV)
+    os.environ[workspace.DB_URL_ENV] = url
+    try:
+        return _root(tmp_path_factory, "postgres")
+    finally:
+        if old is None:
+            os.environ.pop(workspace.DB_URL_ENV, None)
+        else:
+            os.environ[workspace.DB_URL_ENV] = old
+
+
+def test_lms_zip_is_graded_like_the_folder(tmp_path_factory, source, plain):
+    """A Canvas-style download: lastfirst_<id>_<submission>_<file>, the assignment from the file name."""
+    zpath = tmp_path_factory.mktemp("lms") / "submissions.zip"
+    ids = {}
+    with zipfile.ZipFile(zpath, "w") as z:
+        for student, assignment in BATCH:
+            ids.setdefault(student, str(1000 + len(ids)))
+            z.write(source / student / assignment / f"{assignment}.ipynb",
+                    f"{student.replace('_', '')}_{ids[student]}_777_{assignment}.ipynb")
+    root = _root(tmp_path_factory, "zip")
+    out = kit(root, zpath)
+    assert "collected 4 notebooks from submissions.zip" in out
+    got = grades_by_id(root, {v: k for k, v in ids.items()})
+    assert got == plain
+
+
+def grades_by_id(root, names):
+    """grades() of a root whose students are LMS ids: renamed back to the example names."""
+    for student_id, name in names.items():
+        for sub in ("submitted", "autograded"):
+            if (root / sub / student_id).exists():
+                os.rename(root / sub / student_id, root / sub / name)
+    from nbgrader.api import Gradebook
+    scores, errors = {}, {}
+    with Gradebook(workspace.db_url(str(root))) as gb:
+        for student, assignment in BATCH:
+            sid = next(k for k, v in names.items() if v == student)
+            nb = gb.find_submission_notebook(assignment, assignment, sid)
+            for g in nb.grades:
+                scores[(student, assignment, g.cell.name)] = (g.score, g.needs_manual_grade)
+            path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            for cell in nbformat.read(str(path), as_version=4).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type == "code" and meta.get("grade"):
+                    errors[(student, assignment, meta["grade_id"])] = [
+                        (o.get("ename"), o.get("evalue")) for o in cell.outputs if o.output_type == "error"]
+    return scores, errors
+
+
+def test_bad_zip_is_reported_in_one_line(tmp_path):
+    bad = tmp_path / "download.zip"
+    bad.write_bytes(b"not a zip at all")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["grade", "--root", str(tmp_path), "--from", str(bad)])
+    assert code == 1
+    assert out.getvalue().startswith("cannot read submissions:") and "download.zip" in out.getvalue()
+    assert len(out.getvalue().strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_jobs_must_be_a_positive_integer(value, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "--jobs", value])
+    assert f"expected a positive integer, got '{value}'" in capsys.readouterr().err
