@@ -214,7 +214,9 @@ class _DaskWorkers:
 
 
 def _quiet_worker():
-    """Kernels inherit the worker's stdout/stderr: keep their start-up chatter off the report."""
+    """Set up a local worker: it dies with the grader, and its kernels' chatter stays off the report."""
+    from rnnkit.grading.zygote import die_with_parent
+    die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

@@ -77,7 +77,8 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
             cols = columns(s.assignment)
             row = Row(s.student, s.assignment,
                       max_points={name: pts for name, pts in cols.values()},
-                      points={name: 0.0 for name, _ in cols.values()})
+                      points={name: 0.0 for name, _ in cols.values()},
+                      flags=list(getattr(s, "flags", [])))
             if not s.ok:
                 row.status = f"invalid: {s.problem}"
                 rows.append(row)
@@ -127,6 +128,8 @@ def format_table(rows):
             out.append(r.student.ljust(width) + cells + f"{_fmt(r.total)}/{_fmt(r.max_total)}".rjust(10))
             if r.status != "graded":
                 out.append(f"    {r.status.replace('invalid:', 'NOT GRADED, invalid submission:', 1)}")
+            for flag in r.flags:
+                out.append(f"    LOOK: {flag}")
             for name, note in r.notes.items():
                 out.append(f"    {name}: {note}")
         out.append("")
@@ -140,10 +143,10 @@ def write_csv(rows, path):
         names += [n for n in r.max_points if n not in names]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student", "assignment", "status", *names, "total", "max_score", "mistakes"])
+        w.writerow(["student", "assignment", "status", *names, "total", "max_score", "mistakes", "flags"])
         for r in rows:
             w.writerow([r.student, r.assignment, r.status,
                         *[_fmt(r.points[n]) if n in r.points else "" for n in names],
                         _fmt(r.total), _fmt(r.max_total),
-                        "; ".join(f"{k}: {v}" for k, v in r.notes.items())])
+                        "; ".join(f"{k}: {v}" for k, v in r.notes.items()), "; ".join(r.flags)])
     return path
