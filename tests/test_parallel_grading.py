@@ -41,16 +41,21 @@ def source(tmp_path_factory):
     return src
 
 
-def grades(root, db_url=None):
-    """(student, assignment, grade_id) -> (score, needs manual grade), and the errors of graded cells."""
+def grades(root, db_url=None, ids=None):
+    """(student, assignment, grade_id) -> (score, needs manual grade), and the errors of graded cells.
+
+    `ids` maps the example students to the ids they were graded under (an LMS zip's user ids).
+    """
     from nbgrader.api import Gradebook
+    ids = ids or {}
     scores, errors = {}, {}
     with Gradebook(db_url or workspace.db_url(str(root))) as gb:
         for student, assignment in BATCH:
-            nb = gb.find_submission_notebook(assignment, assignment, student)
+            sid = ids.get(student, student)
+            nb = gb.find_submission_notebook(assignment, assignment, sid)
             for g in nb.grades:
                 scores[(student, assignment, g.cell.name)] = (g.score, g.needs_manual_grade)
-            path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            path = root / "autograded" / sid / assignment / f"{assignment}.ipynb"
             for cell in nbformat.read(str(path), as_version=4).cells:
                 meta = cell.metadata.get("nbgrader", {})
                 if cell.cell_type == "code" and meta.get("grade"):
@@ -160,31 +165,7 @@ def test_lms_zip_is_graded_like_the_folder(tmp_path_factory, source, plain):
     root = _root(tmp_path_factory, "zip")
     out = kit(root, zpath)
     assert "collected 4 notebooks from submissions.zip" in out
-    got = grades_by_id(root, {v: k for k, v in ids.items()})
-    assert got == plain
-
-
-def grades_by_id(root, names):
-    """grades() of a root whose students are LMS ids: renamed back to the example names."""
-    for student_id, name in names.items():
-        for sub in ("submitted", "autograded"):
-            if (root / sub / student_id).exists():
-                os.rename(root / sub / student_id, root / sub / name)
-    from nbgrader.api import Gradebook
-    scores, errors = {}, {}
-    with Gradebook(workspace.db_url(str(root))) as gb:
-        for student, assignment in BATCH:
-            sid = next(k for k, v in names.items() if v == student)
-            nb = gb.find_submission_notebook(assignment, assignment, sid)
-            for g in nb.grades:
-                scores[(student, assignment, g.cell.name)] = (g.score, g.needs_manual_grade)
-            path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
-            for cell in nbformat.read(str(path), as_version=4).cells:
-                meta = cell.metadata.get("nbgrader", {})
-                if cell.cell_type == "code" and meta.get("grade"):
-                    errors[(student, assignment, meta["grade_id"])] = [
-                        (o.get("ename"), o.get("evalue")) for o in cell.outputs if o.output_type == "error"]
-    return scores, errors
+    assert grades(root, ids=ids) == plain
 
 
 def test_bad_zip_is_reported_in_one_line(tmp_path):
