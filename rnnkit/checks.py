@@ -52,6 +52,18 @@ class CaseResult:
 
 
 @dataclass
+class Returned:
+    """What a student's function gave back on one case: its value, or why there is none.
+
+    Plain data, so that a verdict can be reached in another process than the one the function ran
+    in (judge() reads it; the function itself is not needed).
+    """
+    value: object = None
+    problem: str = ""          # it raised, exited, or a runner refused the result
+    mistake: registry.Mistake = None   # the catalogued mistake a runner's Problem named
+
+
+@dataclass
 class Result:
     exercise: registry.Exercise
     passed: bool
@@ -200,19 +212,20 @@ def _flatten(exercise, value):
     return tuple(outputs), tuple(arrays), lengths
 
 
-def _call(fn, inputs, exercise):
-    """Call the student's function on copies of the inputs; returns (value, problem, mistake)."""
+def call_case(exercise, fn, case, inputs=None):
+    """Run the student's function on one case (copies of its inputs); never raises."""
+    inputs = make_inputs(exercise, case) if inputs is None else inputs
     with _quiet():
         try:
             if exercise.runner is not None:
-                return exercise.runner(fn, **_copy(inputs)), "", None
-            return fn(*[_copy(inputs[a]) for a in exercise.args]), "", None
+                return Returned(exercise.runner(fn, **_copy(inputs)))
+            return Returned(fn(*[_copy(inputs[a]) for a in exercise.args]))
         except registry.Problem as exc:
-            return None, str(exc), exc.mistake
+            return Returned(problem=str(exc), mistake=exc.mistake)
         except SystemExit as exc:
-            return None, f"it called sys.exit({exc.code!r}); a graded function must return its result", None
+            return Returned(problem=f"it called sys.exit({exc.code!r}); a graded function must return its result")
         except Exception as exc:
-            return None, _describe_exception(exc), None
+            return Returned(problem=_describe_exception(exc))
 
 
 def _reference(exercise, inputs):
@@ -244,15 +257,19 @@ def _max_diff(got, expected):
     return float(np.nanmax(np.where(np.isfinite(d), d, np.inf))) if d.size else 0.0
 
 
-def _run_case(exercise, fn, case):
-    inputs = make_inputs(exercise, case)
-    outputs, expected, lengths = _reference(exercise, inputs)
+def judge_case(exercise, case, returned, inputs=None, reference=None):
+    """Compare what the function returned on `case` with the reference: a CaseResult.
+
+    `inputs` and `reference` (_reference's result) are computed from the case when not given.
+    """
+    inputs = make_inputs(exercise, case) if inputs is None else inputs
+    outputs, expected, lengths = _reference(exercise, inputs) if reference is None else reference
     result = CaseResult(case=case, inputs=inputs, expected=expected, outputs=outputs)
-    value, problem, result.mistake = _call(fn, inputs, exercise)
-    if problem:
-        result.problem = problem
+    result.mistake = returned.mistake
+    if returned.problem:
+        result.problem = returned.problem
         return result
-    got, problem = _normalise(exercise, value, lengths)
+    got, problem = _normalise(exercise, returned.value, lengths)
     if problem:
         result.problem = problem
         return result
@@ -270,6 +287,12 @@ def _run_case(exercise, fn, case):
         else:
             result.max_diff = max(result.max_diff, _max_diff(g, e))
     return result
+
+
+def _run_case(exercise, fn, case):
+    inputs = make_inputs(exercise, case)
+    reference = _reference(exercise, inputs)    # before the student's code runs, as always
+    return judge_case(exercise, case, call_case(exercise, fn, case, inputs), inputs, reference)
 
 
 @contextlib.contextmanager
@@ -413,7 +436,7 @@ def _failure_message(exercise, fn, results, counts):
         lines.append(f"  The values are right, but {name} never calls {helper}.")
     if mistake is not None:
         lines.append(f"  Recognised mistake: {mistake.name}. Hint: {mistake.hint}")
-    for helper in exercise.must_call:
+    for helper in exercise.must_call if fn is not None else ():
         helper_fn = getattr(fn, "__globals__", {}).get(helper)
         if callable(helper_fn) and failing:
             if not evaluate(helper, helper_fn).passed:
@@ -426,6 +449,22 @@ def _evaluate(exercise, fn, cases):
         return Result(exercise, False, f"{exercise.name}: expected a function, got {type(fn).__name__}.")
     with _spy(fn, exercise.must_call) as counts:
         results = [_run_case(exercise, fn, case) for case in cases]
+    return _verdict(exercise, results, counts, fn)
+
+
+def judge(exercise, cases, returned, calls=None):
+    """The Result of `exercise` from what a function returned on `cases` (one Returned each).
+
+    `calls` counts the calls of the exercise's must_call helpers (None: not counted, taken as made).
+    Used where the function ran elsewhere; evaluate() is this with the function run here.
+    """
+    results = [judge_case(exercise, case, r) for case, r in zip(cases, returned)]
+    counts = calls if calls is not None else {h: 1 for h in exercise.must_call}
+    return _verdict(exercise, results, counts, None)
+
+
+def _verdict(exercise, results, counts, fn):
+    cases = [r.case for r in results]
     if all(r.ok for r in results) and all(counts.get(h, 0) > 0 for h in exercise.must_call):
         kind = "hidden" if cases and cases[0].hidden else "visible"
         worst = max((r.max_diff for r in results), default=0.0)

@@ -1,0 +1,75 @@
+"""A verdict reached from returned values alone (checks.judge) is the verdict evaluate() reaches
+with the function at hand: the same pass or fail, the same message, the same named mistake.
+
+This is what lets the grader judge a function that ran in another (sandboxed) process.
+"""
+import pytest
+
+from rnnkit import checks, registry
+from tests.mutation import student
+from tests.test_checks_bptt import MUTANT_PARAMS as BPTT_MUTANTS
+from tests.test_checks_bptt import nb02  # noqa: F401  (fixture)
+from tests.test_checks_rnn_fundamentals import MUTANT_PARAMS as RNN_MUTANTS
+
+SOLUTIONS = [("01_rnn_fundamentals", e.name) for e in registry.for_notebook("01_rnn_fundamentals")] + \
+            [("02_bptt", e.name) for e in registry.for_notebook("02_bptt")]
+
+
+def judged(exercise, fn, hidden):
+    cases = exercise.select(hidden)
+    returned = [checks.call_case(exercise, fn, case) for case in cases]
+    return checks.judge(exercise, cases, returned)
+
+
+def same(a, b):
+    assert (a.passed, a.mistake) == (b.passed, b.mistake)
+    # evaluate() adds a note when a helper the function calls fails its own check: judge() has
+    # no function to look into, so its message is the same without that note.
+    assert a.message == "\n".join(l for l in b.message.splitlines() if not l.startswith("  Note: "))
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("notebook, name", SOLUTIONS)
+def test_solutions_pass_both_ways(notebook, name, hidden, request):
+    ns = request.getfixturevalue({"01_rnn_fundamentals": "nb01", "02_bptt": "nb02"}[notebook])
+    exercise = registry.get(name)
+    a, b = judged(exercise, ns[name], hidden), checks.evaluate(name, ns[name], hidden)
+    assert a.passed
+    same(a, b)
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", RNN_MUTANTS[::3])
+def test_mutants_of_01_get_the_same_verdict(nb01, exercise_name, mistake, occurrence, source):
+    fn = student(nb01, source, exercise_name)
+    exercise = registry.get(exercise_name)
+    a, b = judged(exercise, fn, False), checks.evaluate(exercise_name, fn)
+    assert not a.passed and a.mistake == mistake
+    same(a, b)
+
+
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", BPTT_MUTANTS[::3])
+def test_mutants_of_02_get_the_same_verdict(nb02, exercise_name, mistake, occurrence, source):
+    fn = student(nb02, source, exercise_name)
+    exercise = registry.get(exercise_name)
+    a, b = judged(exercise, fn, True), checks.evaluate(exercise_name, fn, hidden=True)
+    assert not a.passed
+    same(a, b)
+
+
+def test_right_values_without_the_required_helper_call_fail(nb01):
+    exercise = registry.get("rnn_forward")
+    cases = exercise.select(False)
+    returned = [checks.call_case(exercise, nb01["rnn_forward"], case) for case in cases]
+    assert checks.judge(exercise, cases, returned, calls={"rnn_cell_forward": 3}).passed
+    result = checks.judge(exercise, cases, returned, calls={"rnn_cell_forward": 0})
+    assert not result.passed
+    assert "never calls rnn_cell_forward" in result.message
+
+
+def test_a_problem_reported_from_elsewhere_fails_with_its_message():
+    exercise = registry.get("rnn_cell_forward")
+    cases = exercise.select(False)
+    returned = [checks.Returned(problem="it raises NotImplementedError: it is not implemented yet")] * len(cases)
+    result = checks.judge(exercise, cases, returned)
+    assert not result.passed
+    assert "On case " in result.message and "not implemented yet" in result.message
