@@ -28,6 +28,7 @@ class Outcome:
     ok: bool
     problem: str = ""
     phases: dict = field(default_factory=dict)    # phase name -> seconds, for the bench and notes
+    flags: list = field(default_factory=list)     # for the instructor: verified score differs...
 
 
 def _last_line(text):
@@ -108,7 +109,36 @@ def _replay_class():
     return Replay
 
 
-def _record(pipeline, nbapi, result, feedback):
+def apply_verification(db_url, student, assignment, verdicts):
+    """Make the verified points count where they differ from the in-notebook ones.
+
+    Returns one-line flags: each exercise whose score changed, and a failed verification run.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    from rnnkit import registry
+    flags = []
+    if verdicts.get("_error"):
+        flags.append(f"verification: {verdicts['_error']}")
+    with Gradebook(db_url) as gb:
+        for e in registry.for_notebook(assignment):
+            v = verdicts.get(e.name)
+            if not v or not v.get("verified"):
+                continue
+            try:
+                grade = gb.find_grade(e.grade_id, assignment, assignment, student)
+            except MissingEntry:
+                continue
+            if grade.auto_score is None or abs(grade.auto_score - v["points"]) < 1e-9:
+                continue
+            why = v["message"].splitlines()
+            flags.append(f"{e.name}: in-notebook {grade.auto_score:g}/{e.points}, verified "
+                         f"{v['points']:g}/{e.points} ({(why[-1] if len(why) > 1 else why[0]).strip()[:140]})")
+            grade.auto_score = v["points"]
+        gb.db.commit()
+    return flags
+
+
+def _record(pipeline, nbapi, result, feedback, outcome):
     """Grades of one executed notebook into the gradebook (+ feedback); returns '' or a reason."""
     import nbformat
     student, assignment, notebook = result["key"]
@@ -120,6 +150,8 @@ def _record(pipeline, nbapi, result, feedback):
             return "autograde failed: " + _last_line(done.get("error") or done.get("log"))
     finally:
         _EXECUTED.pop((student, assignment, notebook), None)
+    if result.get("verified") is not None:
+        outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment, result["verified"])
     if feedback:
         with workspace.silenced():
             fb = nbapi.generate_feedback(assignment, student, force=True)
@@ -241,7 +273,7 @@ def _result_of(future, job):
 # ---------------------------------------------------------------------------------------------
 
 def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
-          jobs=None, scheduler=None, use_zygote=True):
+          jobs=None, scheduler=None, use_zygote=True, verify=True):
     """Autograde every gradable submission; forget gradebook rows of those that are not.
 
     Args:
@@ -253,6 +285,8 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
         jobs: notebooks executed at once on this machine (default: one per core).
         scheduler: a Dask scheduler address; workers there execute instead of local ones.
         use_zygote: fork warm kernels (False: a cold kernel per notebook, as nbgrader does).
+        verify: run the verification pass (verify.py); where its points differ from the
+            in-notebook ones, they replace them in the gradebook and the submission is flagged.
 
     Returns:
         A list of Outcome, one per gradable submission, in the order of `submissions`.
@@ -283,7 +317,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
         queue.append({"key": [s.student, s.assignment, s.assignment], "notebook": notebook,
-                      "config": pipeline.execute_config})
+                      "config": pipeline.execute_config, "verify": verify})
 
     nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors())
     workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
@@ -300,7 +334,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
                 outcome.problem = "autograde failed: " + result["error"]
             else:
                 t = time.perf_counter()
-                problem = _record(pipeline, nbapi, result, feedback)
+                problem = _record(pipeline, nbapi, result, feedback, outcome)
                 outcome.phases["record"] = time.perf_counter() - t
                 outcome.ok = not problem.startswith("autograde failed")
                 outcome.problem = problem

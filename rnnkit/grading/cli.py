@@ -101,7 +101,8 @@ def cmd_grade(args):
             _ensure_assignments(root, {s.assignment for s in submissions if s.ok})
             intake.stage(submissions, root)
         outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
-                                   jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold)
+                                   jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
+                                   verify=not args.no_verify)
         rows = report.build_rows(submissions, outcomes, root)
     finally:
         if saved_url is None:
@@ -157,6 +158,8 @@ def main(argv=None):
                    help="execute on the workers of this Dask distributed scheduler, e.g. tcp://host:8786")
     g.add_argument("--db-url", default=None, help="the gradebook's database URL (nbgrader's db_url; "
                    "default: sqlite in ROOT), e.g. postgresql+psycopg2://user@host/gradebook")
+    g.add_argument("--no-verify", action="store_true",
+                   help="skip the verification pass (solution code re-run in a sandbox, judged outside)")
     g.add_argument("--cold", action="store_true",
                    help="start a fresh kernel per notebook instead of forking warm ones")
     g.set_defaults(func=cmd_grade)

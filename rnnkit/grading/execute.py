@@ -2,14 +2,17 @@
 
 A job is a dict that crosses process (and, with Dask, machine) boundaries as JSON-able data:
     {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
-     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...}}
+     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...}, "verify": True}
 The result:
     {"key": ..., "notebook": <executed JSON string> or None, "error": "" or one line,
-     "phases": {"kernel start": s, "imports": s, "cells": s}, "host": name}
+     "phases": {"kernel start": s, "imports": s, "cells": s, "verify": s}, "host": name,
+     "verified": verify.verify()'s verdicts (when asked for)}
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
-environment, in a scratch working directory. Kernels come from a zygote (see zygote.py) when one
+environment, in a scratch working directory. Then the same solution code runs again in a sandbox
+for the verification pass (verify.py), whose verdicts come back with the result. Kernels come
+from a zygote (see zygote.py) when one
 is running: the coordinator starts one per machine for local workers; a Dask worker starts its
 own on first use.
 """
@@ -76,10 +79,16 @@ def execute_job(job):
         config = Config({"Execute": dict(job.get("config", {}))})
         os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
         started = time.time()
+        source = nbformat.reads(job["notebook"], as_version=4)
         nb, _ = Execute(config=config, kernel_manager_class=ForkKernelManager)(
             nb, {"metadata": {"path": scratch}})
         result["phases"] = _phases(nb, started, time.time())
         result["notebook"] = nbformat.writes(nb)
+        if job.get("verify", True):
+            from rnnkit.grading.verify import verify
+            t = time.time()
+            result["verified"] = verify(source, job["key"][1])
+            result["phases"]["verify"] = time.time() - t
     except Exception as exc:  # reported per submission; the batch goes on
         text = str(exc).strip().splitlines()
         result["error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]

@@ -71,6 +71,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     from nbgrader.api import Gradebook, MissingEntry
     failed = {(o.student, o.assignment): o.problem for o in outcomes if o.problem}
     phases = {(o.student, o.assignment): dict(o.phases) for o in outcomes}
+    flags = {(o.student, o.assignment): list(o.flags) for o in outcomes}
     rows = []
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
@@ -84,6 +85,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 rows.append(row)
                 continue
             row.phases = phases.get((s.student, s.assignment), {})
+            row.flags += flags.get((s.student, s.assignment), [])
             if (s.student, s.assignment) in failed:
                 row.status = failed[(s.student, s.assignment)]
             try:

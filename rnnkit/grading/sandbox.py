@@ -105,6 +105,8 @@ class Result:
 def read_arrays(path, expected):
     """Load an .npz without pickles and check it: `expected` maps name -> (dtype, shape or None).
 
+    A dtype of None accepts any boolean, integer or floating dtype (what a function may return).
+
     Returns {name: array} for the expected names (extra arrays are ignored). Raises ValueError
     naming the first missing array or the one with an object dtype, wrong dtype or wrong shape.
     """
@@ -120,7 +122,11 @@ def read_arrays(path, expected):
             except ValueError as exc:     # object arrays need pickle: refused by allow_pickle
                 raise ValueError(f"{os.path.basename(path)}: array {name!r} cannot be loaded "
                                  f"without pickle ({exc})") from None
-            if arr.dtype != np.dtype(dtype):
+            if dtype is None:
+                if arr.dtype.kind not in "biuf":
+                    raise ValueError(f"{os.path.basename(path)}: array {name!r} has dtype {arr.dtype}, "
+                                     "expected numbers")
+            elif arr.dtype != np.dtype(dtype):
                 raise ValueError(f"{os.path.basename(path)}: array {name!r} has dtype {arr.dtype}, "
                                  f"expected {np.dtype(dtype)}")
             if shape is not None and tuple(arr.shape) != tuple(shape):

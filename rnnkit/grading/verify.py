@@ -1,0 +1,170 @@
+"""The verification pass: grade a submission's functions outside the kernel they were written in.
+
+In the notebook, a solution cell and the test cells after it share one kernel, so the solution
+can change what the tests see (replace numpy.testing, rnnkit's check, builtins...). Here:
+
+    sandbox    (sandbox.py)       the notebook's setup cell and solution cells run; each graded
+                                  function is called on every visible and hidden case, and what it
+                                  returned is written as plain arrays (verify_agent.py)
+    this process (trusted)        reads those arrays (no pickles), computes the references itself
+                                  and reaches the verdict with the checks engine (checks.judge)
+
+A function that calls the Keras layer or TF op it is checked against fails ("implement by hand").
+Exercises checked by a runner (training a model, sampling) are not verified here yet: their
+in-notebook result stands (`verified` is False for them).
+"""
+import json
+import os
+import shutil
+import tempfile
+
+PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.exercises")
+
+
+def _defines_only(source):
+    """True for a cell that only imports, defines functions or classes and sets constants.
+
+    Such cells (a helper the notebook gives, constants) are what graded functions may use; cells
+    that train or plot are left out of the verification run.
+    """
+    import ast
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:   # IPython magics: not plain Python
+        return False
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            try:
+                ast.literal_eval(node.value)
+                continue
+            except ValueError:
+                pass
+        return False
+    return bool(body)
+
+
+def _code_cells(nb):
+    """The setup cell, every solution cell and every cell that only defines: in notebook order."""
+    cells = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue          # test cells: the verdict is reached outside
+        if meta.get("solution") or meta.get("grade_id") == "setup" or _defines_only(cell.source):
+            cells.append(cell.source)
+    return cells
+
+
+class _Other:
+    """Stands for a returned object that is not numbers (named like its type in messages)."""
+
+
+def _decode(enc, arrays):
+    from rnnkit import checks
+    t = enc.get("t")
+    if t == "problem":
+        return checks.Returned(problem=str(enc.get("problem", ""))[:500])
+    return checks.Returned(value=_value(enc, arrays))
+
+
+def _value(enc, arrays):
+    t = enc.get("t")
+    if t == "none":
+        return None
+    if t == "number":
+        v = enc.get("v")
+        return v if isinstance(v, (int, float)) else float("nan")
+    if t == "array":
+        return arrays[enc["k"]]
+    if t in ("tuple", "list"):
+        items = [_value(e, arrays) for e in enc.get("items", [])]
+        return tuple(items) if t == "tuple" else items
+    return type(str(enc.get("type", "object"))[:40], (_Other,), {})()
+
+
+def _expected_arrays(report):
+    """Every array key the report mentions (read_arrays insists on exactly these)."""
+    keys = set()
+
+    def walk(enc):
+        if enc.get("t") == "array":
+            keys.add(enc["k"])
+        for item in enc.get("items", []):
+            walk(item)
+
+    for entry in report.get("exercises", {}).values():
+        for enc in entry.get("returned", []):
+            walk(enc)
+    return keys
+
+
+def verify(notebook, assignment, limits=None):
+    """Verdicts for the graded functions of one executed or sanitized notebook.
+
+    Args:
+        notebook: nbformat NotebookNode (or its JSON text).
+        assignment: its assignment, e.g. "02_bptt".
+        limits: sandbox.Limits for the run (default: sandbox's).
+
+    Returns:
+        {exercise name: {"points": earned, "max": points, "passed": bool, "message": str,
+                         "verified": bool}}; plus "_cells" (the errors the notebook's cells
+        raised there, one line each) and "_error" (one line) when the run itself failed.
+    """
+    import nbformat
+    from rnnkit import checks, registry
+    from rnnkit.grading import sandbox
+    nb = nbformat.reads(notebook, as_version=4) if isinstance(notebook, str) else notebook
+    exercises = registry.for_notebook(assignment)
+    verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "verified": e.runner is None,
+                         "message": "not run"} for e in exercises}
+    work = tempfile.mkdtemp(prefix="rnnkit-verify-")
+    inputs, outputs = os.path.join(work, "in"), os.path.join(work, "out")
+    os.makedirs(inputs)
+    os.makedirs(outputs)
+    try:
+        with open(os.path.join(inputs, "cells.json"), "w", encoding="utf-8") as f:
+            json.dump(_code_cells(nb), f)
+        code = ("from rnnkit.grading.verify_agent import main\n"
+                f"main({os.path.join(inputs, 'cells.json')!r}, '.', {assignment!r})\n")
+        run = sandbox.run(code, inputs, outputs, limits, preload=PRELOAD)
+        try:
+            with open(os.path.join(outputs, "returned.json"), encoding="utf-8") as f:
+                report = json.load(f)
+            verdicts["_cells"] = [e for e in report.get("cells", []) if e][:20]
+            keys = _expected_arrays(report)
+            arrays = sandbox.read_arrays(os.path.join(outputs, "returned.npz"),
+                                         {k: (None, None) for k in keys}) if keys else {}
+        except (OSError, ValueError) as exc:
+            why = run.reason or (f"exit status {run.exit_status}" if run.exit_status else str(exc))
+            verdicts["_error"] = f"the verification run gave no result ({why})"[:200]
+            return verdicts
+        for e in exercises:
+            entry = report.get("exercises", {}).get(e.name)
+            if e.runner is not None:
+                verdicts[e.name]["message"] = "checked by a runner: the in-notebook result stands"
+                continue
+            if not entry or len(entry.get("returned", [])) != len(e.cases):
+                verdicts[e.name]["message"] = "no result for this function"
+                continue
+            returned = [_decode(enc, arrays) for enc in entry["returned"]]
+            calls = {h: int(entry.get("calls", {}).get(h, 0)) for h in e.must_call}
+            results = []
+            for hidden in (False, True):
+                picked = [(c, r) for c, r in zip(e.cases, returned) if c.hidden == hidden]
+                results.append(checks.judge(e, [c for c, _ in picked], [r for _, r in picked], calls))
+            passed = all(r.passed for r in results)
+            message = next((r.message for r in results if not r.passed), results[0].message)
+            trapped = entry.get("trapped") or []
+            if trapped:
+                passed = False
+                message = (f"{e.name} calls {', '.join(trapped)}, what it is checked against: "
+                           "implement it by hand.")
+            verdicts[e.name].update(points=e.points if passed else 0, passed=passed, message=message)
+        return verdicts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,150 @@
+"""The verification pass reaches nbgrader's verdicts on honest notebooks, and its own on cheating ones.
+
+Honest: every example submission (full marks, partial, untouched) of every notebook is verified
+to the points its graded cells earn. Cheating: a solution cell that tampers with what the tests in
+its kernel see (replacing rnnkit's check or NumPy, returning an object equal to anything, calling
+the Keras layer it should implement) gets nothing from the verifier, which runs the function in a
+sandbox and judges what it returned in this process.
+"""
+import os
+
+import nbformat
+import pytest
+
+from rnnkit import registry
+from rnnkit.grading import examples, sandbox, verify, workspace
+
+pytestmark = pytest.mark.slow
+KINDS = ("full_marks", "partial", "untouched")
+
+
+def example(kind, assignment):
+    return nbformat.read(os.path.join(workspace.AUTOGRADE, "examples", kind, assignment,
+                                      f"{assignment}.ipynb"), as_version=4)
+
+
+def expected_points(kind, exercise):
+    if kind == "untouched":
+        return 0
+    if kind == "partial":
+        broken = {gid.replace("_code", "") for gid in examples.PARTIAL.get(exercise.notebook, {})}
+        return 0 if exercise.name in broken else exercise.points
+    return exercise.points
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("assignment", workspace.assignments())
+def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
+    verdicts = verify.verify(example(kind, assignment), assignment)
+    assert "_error" not in verdicts and verdicts["_cells"] == []
+    for e in registry.for_notebook(assignment):
+        v = verdicts[e.name]
+        if e.runner is not None:
+            assert not v["verified"] and "runner" in v["message"]
+            continue
+        assert v["verified"]
+        assert v["points"] == expected_points(kind, e), (e.name, v["message"])
+        assert v["passed"] == (v["points"] == e.points)
+
+
+def cheating(cell_source, assignment="01_rnn_fundamentals", grade_id="rnn_cell_forward_code"):
+    nb = example("full_marks", assignment)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    cell.source = cell_source
+    return verify.verify(nb, assignment)
+
+
+WRONG = "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return np.zeros((x_t.shape[0], Wh.shape[0]))\n"
+
+
+def test_replacing_the_check_in_the_kernel_fools_nobody_here():
+    v = cheating(WRONG + "import rnnkit.checks\nrnnkit.checks.check = check = lambda *a, **k: print('ok')\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "rnn_cell_forward does not match" in v["rnn_cell_forward"]["message"]
+    assert v["dense_softmax"]["points"] == 2     # the other exercises are graded as usual
+
+
+def test_replacing_numpy_functions_fools_nobody_here():
+    v = cheating(WRONG + "import numpy, numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None\n"
+                 "numpy.allclose = lambda *a, **k: True\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+
+
+def test_an_object_equal_to_everything_is_not_an_answer():
+    v = cheating("class Anything:\n    def __eq__(self, other):\n        return True\n\n"
+                 "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return Anything()\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "Anything" in v["rnn_cell_forward"]["message"]
+
+
+def test_calling_the_keras_layer_it_implements_scores_zero():
+    v = cheating(
+        "import keras\n"
+        "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
+        "    cell = keras.layers.SimpleRNNCell(Wh.shape[0])\n"
+        "    cell.build(x_t.shape)\n"
+        "    cell.set_weights([Wx, Wh, b])\n"
+        "    return np.asarray(cell(x_t, [h_prev])[0])\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "calls keras.layers.SimpleRNNCell" in v["rnn_cell_forward"]["message"]
+
+
+def test_reading_the_solutions_from_disk_is_refused():
+    path = os.path.join(workspace.SOLUTIONS, "01_rnn_fundamentals", "01_rnn_fundamentals.ipynb")
+    v = cheating(f"SOLUTION = open({path!r}).read()\n" + WRONG.replace("np.zeros", "np.ones"))
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "no function called rnn_cell_forward is defined" in v["rnn_cell_forward"]["message"]
+    assert any(e.startswith("PermissionError") for e in v["_cells"]), v["_cells"]
+
+
+def test_exiting_in_a_solution_cell_loses_only_that_cell():
+    v = cheating("import sys\nsys.exit(0)\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert v["dense_softmax"]["points"] == 2
+
+
+def test_a_cell_that_never_ends_is_stopped_and_reported():
+    nb = example("full_marks", "01_rnn_fundamentals")
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward_code")
+    cell.source = "while True:\n    pass\n"
+    v = verify.verify(nb, "01_rnn_fundamentals", limits=sandbox.Limits(cpu=4, wall=8))
+    assert v["_error"].startswith("the verification run gave no result")
+    assert all(x["points"] == 0 for k, x in v.items() if not k.startswith("_"))
+
+
+def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path):
+    """Through `rnnkit grade`: a notebook that replaced the check in its kernel earned the points
+    in nbgrader; the verified 0 replaces them and the submission is flagged. An honest one is not."""
+    import contextlib
+    import csv
+    import io
+    import shutil
+    from rnnkit.grading import cli, release
+    A = "01_rnn_fundamentals"
+    nb = example("full_marks", A)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward_code")
+    cell.source = WRONG + "check = lambda *a, **k: print('rnn_cell_forward matches')\n"
+    src = tmp_path / "src"
+    os.makedirs(src / "cheater" / A)
+    nbformat.write(nb, str(src / "cheater" / A / f"{A}.ipynb"))
+    shutil.copytree(os.path.join(workspace.AUTOGRADE, "examples", "full_marks", A), src / "honest" / A)
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
+    release.release(dest=str(root / "release"), root=str(root))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["grade", "--root", str(root), "--from", str(src)]) == 0
+    with open(root / "grades.csv", newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    full = sum(e.points for e in registry.for_notebook(A))
+    assert float(rows["honest"]["total"]) == full and rows["honest"]["flags"] == ""
+    cheat = rows["cheater"]
+    assert float(cheat["rnn_cell_forward"]) == 0
+    assert "rnn_cell_forward: in-notebook 2/2, verified 0/2" in cheat["flags"]
+    # Every function built on the cheater's rnn_cell_forward fails too, in the notebook and here.
+    assert float(cheat["dense_softmax"]) == 2
+    assert "LOOK: rnn_cell_forward: in-notebook 2/2, verified 0/2" in out.getvalue()
+    assert "verify" in out.getvalue().split("mean time per submission:")[1]
+    feedback = (root / "feedback" / "cheater" / A / f"{A}.html").read_text(encoding="utf-8")
+    assert f"Score: {float(cheat['total']):.1f} / {float(cheat['max_score']):.1f}" in feedback
