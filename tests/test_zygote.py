@@ -90,23 +90,34 @@ def test_a_kernel_that_exits_does_not_harm_the_zygote(warm, tmp_path):
     assert text(run(["print('alive')"], tmp_path).cells[0]) == "alive\n"
 
 
-def test_killing_the_launcher_kills_its_kernel(warm, tmp_path):
+def _pid_notebook(tmp_path):
+    """A client whose notebook's one cell prints its kernel's pid."""
     nb = new_notebook(cells=[new_code_cell("import os; print(os.getpid())")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, kernel_name="python3", kernel_manager_class=ForkKernelManager,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    return nb, NotebookClient(nb, kernel_name="python3", kernel_manager_class=ForkKernelManager,
+                              resources={"metadata": {"path": str(tmp_path)}})
+
+
+def _gone(pid, seconds=10):
+    """Wait until `pid` has exited (or is a zombie); True if it did."""
+    for _ in range(int(seconds * 10)):
+        if _zombie(pid):
+            return True
+        time.sleep(0.1)
+    return _zombie(pid)
+
+
+def test_killing_the_launcher_kills_its_kernel(warm, tmp_path):
+    nb, client = _pid_notebook(tmp_path)
     with client.setup_kernel():
         client.execute_cell(nb.cells[0], 0)
         kernel_pid = int(text(nb.cells[0]))
         os.kill(client.km.provisioner.process.pid, signal.SIGKILL)
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid):
-                break
-            time.sleep(0.1)
-        assert not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid)
+        assert _gone(kernel_pid)
 
 
 def _zombie(pid):
+    """True for a process that has exited, reaped or not."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(")")[-1].split()[0] == "Z"
@@ -124,19 +135,12 @@ def test_zygote_stops_its_kernels_when_it_is_stopped(tmp_path):
     with zygote.Zygote(str(tmp_path / "z.sock")) as z:
         os.environ.update(z.env())
         try:
-            nb = new_notebook(cells=[new_code_cell("import os; print(os.getpid())")])
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-            client = NotebookClient(nb, kernel_name="python3", kernel_manager_class=ForkKernelManager,
-                                    resources={"metadata": {"path": str(tmp_path)}})
+            nb, client = _pid_notebook(tmp_path)
             with client.setup_kernel():
                 client.execute_cell(nb.cells[0], 0)
                 kernel_pid = int(text(nb.cells[0]))
                 z.close()
-                for _ in range(100):
-                    if _zombie(kernel_pid):
-                        break
-                    time.sleep(0.1)
-                assert _zombie(kernel_pid)
+                assert _gone(kernel_pid)
         finally:
             os.environ.pop(zygote.ENV, None)
     assert not os.path.exists(str(tmp_path / "z.sock"))

@@ -215,7 +215,8 @@ class _LocalWorkers:
     def close(self):
         self.pool.shutdown(cancel_futures=True)
         if self.zygote:
-            os.environ.pop("RNNKIT_ZYGOTE", None)
+            for name in self.zygote.env():
+                os.environ.pop(name, None)
             self.zygote.close()
 
 

@@ -55,7 +55,7 @@ import tempfile
 import threading
 import time
 
-from rnnkit.grading.zygote import die_with_parent
+from rnnkit.grading.zygote import die_with_parent, stop_process
 
 DEFAULT_PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime")
 # The environment a run sees: named variables only, so RNNKIT_DB_URL, PGPASSWORD and the like
@@ -198,13 +198,7 @@ class Sandbox:
 
     def close(self):
         self._ctl.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout:
             self.proc.stdout.close()
 

@@ -192,6 +192,17 @@ def serve(path):
                 conn.close()
 
 
+def stop_process(proc, grace=10):
+    """Terminate a child process; kill it if it is still there after `grace` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Zygote:
     """The zygote server as a child of this process; stops with it.
 
@@ -214,12 +225,7 @@ class Zygote:
         return {ENV: self.path}
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         if os.path.exists(self.path):
             os.unlink(self.path)
 
