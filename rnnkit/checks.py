@@ -452,13 +452,28 @@ def _evaluate(exercise, fn, cases):
     return _verdict(exercise, results, counts, fn)
 
 
+# judge() runs in the grader, once per submission, and every submission meets the same cases:
+# their inputs and references are made once per process (a case is fully given by its fields).
+_PREPARED = {}
+
+
+def _prepared(exercise, case):
+    """(a copy of the case's inputs, its reference), computed on first use."""
+    key = (exercise.name, case.label, case.hidden, case.seed, repr(case.sizes), case.dtype, case.note)
+    if key not in _PREPARED:
+        inputs = make_inputs(exercise, case)
+        _PREPARED[key] = (inputs, _reference(exercise, inputs))
+    inputs, (outputs, expected, lengths) = _PREPARED[key]
+    return {k: _copy(v) for k, v in inputs.items()}, (outputs, _copy(expected), dict(lengths))
+
+
 def judge(exercise, cases, returned, calls=None):
     """The Result of `exercise` from what a function returned on `cases` (one Returned each).
 
     `calls` counts the calls of the exercise's must_call helpers (None: not counted, taken as made).
     Used where the function ran elsewhere; evaluate() is this with the function run here.
     """
-    results = [judge_case(exercise, case, r) for case, r in zip(cases, returned)]
+    results = [judge_case(exercise, case, r, *_prepared(exercise, case)) for case, r in zip(cases, returned)]
     counts = calls if calls is not None else {h: 1 for h in exercise.must_call}
     return _verdict(exercise, results, counts, None)
 

@@ -73,3 +73,18 @@ def test_a_problem_reported_from_elsewhere_fails_with_its_message():
     result = checks.judge(exercise, cases, returned)
     assert not result.passed
     assert "On case " in result.message and "not implemented yet" in result.message
+
+
+def test_each_case_reference_is_made_once_per_process(nb01, monkeypatch):
+    """The grader judges every submission on the same cases: their references are computed once."""
+    exercise = registry.get("rnn_forward")
+    cases = exercise.select(True)
+    made = []
+    real = checks._reference
+    monkeypatch.setattr(checks, "_reference", lambda e, inputs: made.append(e.name) or real(e, inputs))
+    monkeypatch.setattr(checks, "_PREPARED", {})
+    returned = [checks.call_case(exercise, nb01["rnn_forward"], case) for case in cases]
+    first = checks.judge(exercise, cases, returned)
+    second = checks.judge(exercise, cases, returned)
+    assert made == ["rnn_forward"] * len(cases)
+    assert first.passed and (first.message, first.mistake) == (second.message, second.mistake)

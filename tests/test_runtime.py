@@ -39,3 +39,23 @@ def test_seeding_repeats_keras_initialisation():
     b = keras.layers.Dense(4)
     b.build((None, 3))
     assert (a.get_weights()[0] == b.get_weights()[0]).all()
+
+
+def test_grading_builds_figures_but_draws_none_and_stays_quiet():
+    """Under nbgrader the Agg backend is used, plt.show() is silent and each cell's figures are closed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "NBGRADER", "RNNKIT", "MPL"))}
+    env["NBGRADER_EXECUTION"] = "autograde"
+    script = "\n".join([
+        "from IPython.core.interactiveshell import InteractiveShell",
+        "shell = InteractiveShell.instance()",
+        "shell.run_cell('from rnnkit import runtime; tf, keras = runtime.setup(0)')",
+        "shell.run_cell('import matplotlib, matplotlib.pyplot as plt')",
+        "for _ in range(25):",
+        "    shell.run_cell('fig = plt.figure(); plt.plot([1, 2]); open_now = len(plt.get_fignums()); plt.show()')",
+        "print(shell.user_ns['matplotlib'].get_backend().lower(), shell.user_ns['open_now'],",
+        "      len(shell.user_ns['plt'].get_fignums()))",
+    ])
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[-1] == "agg 1 0"   # one figure per cell at most, none left over
