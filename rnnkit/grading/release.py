@@ -1,9 +1,13 @@
-"""Regenerate the student release (course/) from the nbgrader source (solutions/)."""
+"""Regenerate the student release (course/) from the nbgrader source (solutions/).
+
+Each release notebook also gets the install cell of student_setup (after its title), and a
+release into course/ rewrites the README's "Open in Colab" table.
+"""
 import os
 import shutil
 import tempfile
 
-from rnnkit.grading import workspace
+from rnnkit.grading import student_setup, workspace
 
 BANNER = ("Generated from solutions/ by `make release` (nbgrader generate_assignment). "
           "Do not edit: changes here are overwritten.")
@@ -22,6 +26,7 @@ def release(dest=None, root=None):
     root = root or (tempfile.mkdtemp(prefix="rnnkit-release-") if own_root else workspace.AUTOGRADE)
     try:
         nbapi = workspace.api(root, CourseDirectory__release_directory=dest)
+        where = student_setup.settings()
         done = {}
         for assignment in workspace.assignments():
             with workspace.silenced():
@@ -29,9 +34,14 @@ def release(dest=None, root=None):
             if not result["success"]:
                 raise RuntimeError(f"generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
             done[assignment] = os.path.join(dest, assignment)
+            student_setup.add_install_cell(os.path.join(dest, assignment, f"{assignment}.ipynb"),
+                                           where["course-repository"], where["course-branch"])
         with open(os.path.join(dest, "README.md"), "w", encoding="utf-8") as f:
             f.write(f"# Student release\n\n{BANNER}\n\nOpen a notebook in JupyterLab and run its first "
                     "cell. The kit's README explains the set-up.\n")
+        if dest == workspace.COURSE:
+            student_setup.update_readme(os.path.join(workspace.PROJECT, "README.md"), where["course-repository"],
+                                        where["course-branch"], list(done))
         return done
     finally:
         if own_root:
