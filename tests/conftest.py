@@ -1,6 +1,7 @@
 """Shared fixtures: the repository layout and the solution code of each notebook."""
 import json
 import os
+import shutil
 import sys
 
 import pytest
@@ -36,3 +37,27 @@ def solution_namespace(notebook):
 def nb01():
     """Namespace holding the reference solutions of 01_rnn_fundamentals."""
     return solution_namespace("01_rnn_fundamentals")
+
+
+@pytest.fixture(scope="session")
+def released_root(tmp_path_factory):
+    """An nbgrader course root with every assignment released and recorded in its gradebook.
+
+    Made once per test session: releasing costs seconds per assignment. Use `course_root` to get
+    a private copy to grade into.
+    """
+    from rnnkit.grading import release, workspace
+    root = tmp_path_factory.mktemp("released_root")
+    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
+    release.release(dest=str(root / "release"), root=str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def course_root(released_root, tmp_path_factory):
+    """course_root(name) -> a fresh copy of the released course root (gradebook included)."""
+    def make(name="root"):
+        dest = tmp_path_factory.mktemp(name) / "course"
+        shutil.copytree(released_root, dest)
+        return dest
+    return make

@@ -246,3 +246,31 @@ def test_an_assignment_nobody_got_graded(tmp_path):
     assert all(e["mean"] is None and e["median"] is None and e["students"] == 0 for e in a["exercises"])
     assert "0 of 1 graded" in class_report.format_text(s)
     _check_html(_render(rs, tmp_path))
+
+
+def test_flagged_rows_show_in_notebook_and_verified_points_where_they_differ(tmp_path):
+    """The per-submission view: where the verified points differ, both are shown, in the HTML too."""
+    cheat = row("joe", points={"rnn_cell_forward": 0},
+                flags=["rnn_cell_forward: in-notebook 2/2, verified 0/2"], verified={"rnn_cell_forward": (2.0, 0.0), "dense_softmax": (2.0, 2.0)})
+    summary = class_report.summarize([row("ann"), cheat])
+    (flagged,) = summary["flagged"]
+    assert flagged["verified"] == [["rnn_cell_forward", 2.0, 0.0]]
+    page = class_report.write_html(summary, str(tmp_path / "r.html"))
+    assert "rnn_cell_forward: 2 → 0" in open(page, encoding="utf-8").read()
+
+
+def test_grades_csv_has_the_in_notebook_and_verified_points_of_each_exercise(tmp_path):
+    import csv
+    from rnnkit.grading import report
+    cheat = row("joe", points={"rnn_cell_forward": 0},
+                verified={"rnn_cell_forward": (2.0, 0.0), "dense_softmax": (2.0, 2.0)})
+    path = report.write_csv([row("ann"), cheat], str(tmp_path / "grades.csv"))
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+        f.seek(0)
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert header[3:6] == ["rnn_cell_forward", "rnn_cell_forward (in-notebook)", "rnn_cell_forward (verified)"]
+    joe = rows["joe"]
+    columns = ["rnn_cell_forward", "rnn_cell_forward (in-notebook)", "rnn_cell_forward (verified)"]
+    assert [joe[c] for c in columns] == ["0", "2", "0"]
+    assert joe["many_to_one (verified)"] == "" and rows["ann"]["dense_softmax (verified)"] == ""

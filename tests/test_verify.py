@@ -112,14 +112,14 @@ def test_a_cell_that_never_ends_is_stopped_and_reported():
     assert all(x["points"] == 0 for k, x in v.items() if not k.startswith("_"))
 
 
-def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path):
+def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root):
     """Through `rnnkit grade`: a notebook that replaced the check in its kernel earned the points
     in nbgrader; the verified 0 replaces them and the submission is flagged. An honest one is not."""
     import contextlib
     import csv
     import io
     import shutil
-    from rnnkit.grading import cli, release
+    from rnnkit.grading import cli
     A = "01_rnn_fundamentals"
     nb = example("full_marks", A)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward_code")
@@ -128,10 +128,7 @@ def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path):
     os.makedirs(src / "cheater" / A)
     nbformat.write(nb, str(src / "cheater" / A / f"{A}.ipynb"))
     shutil.copytree(os.path.join(workspace.AUTOGRADE, "examples", "full_marks", A), src / "honest" / A)
-    root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
+    root = course_root("root")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert cli.main(["grade", "--root", str(root), "--from", str(src)]) == 0

@@ -8,7 +8,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from rnnkit.grading import zygote
+from rnnkit.grading import sandbox, zygote
 from rnnkit.grading.zygote import ForkKernelManager
 
 
@@ -151,3 +151,82 @@ def test_launcher_refuses_to_run_without_arguments():
     import sys
     done = subprocess.run([sys.executable, "-m", "rnnkit.grading.zygote"], capture_output=True, text=True)
     assert done.returncode != 0 and "usage" in done.stderr
+
+
+def _jailed(tmp_path, monkeypatch):
+    """Ask kernels started from now on to confine themselves to tmp_path/work (jail.py)."""
+    from rnnkit.grading import jail
+    os.chmod(tmp_path, 0o711)
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    for name, value in jail.policy_env(str(work), str(tmp)).items():
+        monkeypatch.setenv(name, value)
+    return work
+
+
+needs_root_and_landlock = pytest.mark.skipif(os.geteuid() != 0 or not sandbox.landlock_abi(),
+                                             reason="the kernel jail's uid needs root, its file rules Landlock")
+JAIL_PROBES = [
+    "import os, resource; print(os.getuid() >= 1_400_000_000, "
+    "resource.getrlimit(resource.RLIMIT_NPROC)[0] != resource.RLIM_INFINITY)",
+    "open('mine.txt', 'w').write('kept'); print(open('mine.txt').read())",
+    f"open({os.path.join(os.path.dirname(zygote.__file__), 'jail.py')!r}, 'a')",
+    "import socket; socket.create_connection(('127.0.0.1', 9), timeout=2)",
+    "import numpy as np; print(float(np.ones(3).sum()))",
+]
+
+
+def _check_jailed(nb):
+    assert text(nb.cells[1]) == "kept\n"
+    assert nb.cells[2].outputs[-1].ename == "PermissionError"        # the installed kit
+    assert nb.cells[3].outputs[-1].ename in {"PermissionError", "ConnectionRefusedError"}
+    assert text(nb.cells[4]) == "3.0\n"
+
+
+@needs_root_and_landlock
+def test_a_jailed_warm_kernel_runs_as_its_own_user_and_writes_only_its_folder(warm, tmp_path, monkeypatch):
+    work = _jailed(tmp_path, monkeypatch)
+    nb = run(JAIL_PROBES, work)
+    assert text(nb.cells[0]).split() == ["True", "True"]
+    _check_jailed(nb)
+    assert nb.cells[3].outputs[-1].ename == "PermissionError"      # Landlock: no TCP connect
+
+
+@needs_root_and_landlock
+def test_a_jailed_cold_kernel_is_confined_the_same_way(tmp_path, monkeypatch):
+    monkeypatch.delenv(zygote.ENV, raising=False)
+    work = _jailed(tmp_path, monkeypatch)
+    assert ForkKernelManager(kernel_name="python3").format_kernel_cmd()[1:4] == \
+        ["-m", "rnnkit.grading.jail", "-m"]
+    nb = run(JAIL_PROBES, work, timeout=120)
+    assert text(nb.cells[0]).split() == ["True", "True"]
+    _check_jailed(nb)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becomes an ordinary user to be a grader that is not root")
+def test_a_grader_that_is_not_root_still_confines_what_it_can(tmp_path):
+    """Without root there is no uid of its own (and no process limit): the rest still applies."""
+    import subprocess
+    import sys
+    for d in ("work", "tmp"):
+        (tmp_path / d).mkdir()
+        os.chown(tmp_path / d, 65534, 65534)
+    os.chmod(tmp_path, 0o755)
+    probe = ("import json, os, resource\n"
+             "from rnnkit.grading import jail, sandbox\n"
+             # an ordinary user that can still read the environment in /root (mode 700)
+             "sandbox._drop_to(65534, 1 << sandbox.CAP_DAC_READ_SEARCH)\n"
+             f"os.environ.update(jail.policy_env({str(tmp_path / 'work')!r}, {str(tmp_path / 'tmp')!r}))\n"
+             "protections, missing = jail.confine([])\n"
+             "try:\n    open('/tmp/outside-the-jail', 'w')\n    wrote = True\n"
+             "except PermissionError:\n    wrote = False\n"
+             "print(json.dumps([protections, missing, wrote, resource.getrlimit(resource.RLIMIT_DATA)[0]]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=str(tmp_path / "work"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    protections, missing, wrote, data = __import__("json").loads(done.stdout)
+    assert "uid: the grader is not root" in missing
+    assert "rlimits" in protections and data == 6 << 30
+    assert wrote == (not sandbox.landlock_abi())
+    assert any(p.startswith("landlock") for p in protections) == bool(sandbox.landlock_abi())

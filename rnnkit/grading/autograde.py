@@ -29,6 +29,7 @@ class Outcome:
     problem: str = ""
     phases: dict = field(default_factory=dict)    # phase name -> seconds, for the bench and notes
     flags: list = field(default_factory=list)     # for the instructor: verified score differs...
+    verified: dict = field(default_factory=dict)  # exercise -> (in-notebook, verified) points
 
 
 def _last_line(text):
@@ -109,16 +110,23 @@ def _replay_class():
     return Replay
 
 
-def apply_verification(db_url, student, assignment, verdicts):
+def apply_verification(db_url, student, assignment, verdicts, scores=None):
     """Make the verified points count where they differ from the in-notebook ones.
 
-    Returns one-line flags: each exercise whose score changed, and a failed verification run.
+    Args:
+        scores: a dict to fill with {exercise name: (in-notebook points, verified points)}
+            for each verified exercise the gradebook holds a grade of.
+
+    Returns one-line flags: each exercise whose score changed, a failed verification run, and
+    solution cells that do what honest ones do not (verify.suspicious).
     """
     from nbgrader.api import Gradebook, MissingEntry
     from rnnkit import registry
     flags = []
     if verdicts.get("_error"):
         flags.append(f"verification: {verdicts['_error']}")
+    flags += [f"suspicious: {s}" for s in verdicts.get("_suspicious", [])]
+    scores = {} if scores is None else scores
     with Gradebook(db_url) as gb:
         for e in registry.for_notebook(assignment):
             v = verdicts.get(e.name)
@@ -128,6 +136,8 @@ def apply_verification(db_url, student, assignment, verdicts):
                 grade = gb.find_grade(e.grade_id, assignment, assignment, student)
             except MissingEntry:
                 continue
+            if grade.auto_score is not None:
+                scores[e.name] = (grade.auto_score, v["points"])
             if grade.auto_score is None or abs(grade.auto_score - v["points"]) < 1e-9:
                 continue
             why = v["message"].splitlines()
@@ -151,7 +161,8 @@ def _record(pipeline, nbapi, result, feedback, outcome):
     finally:
         _EXECUTED.pop((student, assignment, notebook), None)
     if result.get("verified") is not None:
-        outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment, result["verified"])
+        outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment, result["verified"],
+                                            scores=outcome.verified)
     if feedback:
         with workspace.silenced():
             fb = nbapi.generate_feedback(assignment, student, force=True)
@@ -274,7 +285,7 @@ def _result_of(future, job):
 # ---------------------------------------------------------------------------------------------
 
 def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
-          jobs=None, scheduler=None, use_zygote=True, verify=True):
+          jobs=None, scheduler=None, use_zygote=True, verify=True, cell_timeout=None):
     """Autograde every gradable submission; forget gradebook rows of those that are not.
 
     Args:
@@ -288,6 +299,8 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
         use_zygote: fork warm kernels (False: a cold kernel per notebook, as nbgrader does).
         verify: run the verification pass (verify.py); where its points differ from the
             in-notebook ones, they replace them in the gradebook and the submission is flagged.
+        cell_timeout: seconds a cell may run before it is interrupted (default: nbgrader's
+            Execute.timeout from the configuration).
 
     Returns:
         A list of Outcome, one per gradable submission, in the order of `submissions`.
@@ -307,6 +320,8 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
     if not gradable:
         return []
     pipeline = _Pipeline(root)
+    if cell_timeout is not None:
+        pipeline.execute_config["timeout"] = cell_timeout
     queue = []
     for s in gradable:
         t = time.perf_counter()
@@ -331,6 +346,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             student, assignment, _ = result["key"]
             outcome = outcomes[(student, assignment)]
             outcome.phases.update(result.get("phases", {}))
+            outcome.flags += result.get("flags", [])
             if result["notebook"] is None:
                 outcome.problem = "autograde failed: " + result["error"]
             else:

@@ -57,6 +57,13 @@ def _reasons(row):
     return reasons + [str(f) for f in (getattr(row, "flags", None) or [])]
 
 
+def _differing(row):
+    """[[exercise, in-notebook points, verified points], ...] where the two differ (the verified
+    ones count)."""
+    pairs = getattr(row, "verified", None) or {}
+    return [[name, float(a), float(b)] for name, (a, b) in pairs.items() if abs(a - b) > _EPS]
+
+
 def _kind(row):
     if row.status.startswith("invalid"):
         return "invalid"
@@ -80,7 +87,8 @@ def summarize(rows):
             manual (students whose note is one of NOT_ATTEMPTED / MANUAL).
             mean and median are None when nobody was graded.
         flagged: rows that are not plainly graded or carry flags: student, assignment,
-            kind ("invalid", "failed" or "flag") and reasons (list of one-line strings).
+            kind ("invalid", "failed" or "flag"), reasons (list of one-line strings) and
+            verified ([[exercise, in-notebook, verified points], ...] where they differ).
         phases: phase name -> {count, total, mean, max, slowest ("student / assignment")}.
     """
     assignments = []
@@ -111,7 +119,8 @@ def summarize(rows):
             "totals": {"mean": mean, "median": median, "histogram": _histogram(totals, max_total)},
             "exercises": exercises,
         })
-    flagged = [{"student": r.student, "assignment": r.assignment, "kind": _kind(r), "reasons": _reasons(r)}
+    flagged = [{"student": r.student, "assignment": r.assignment, "kind": _kind(r), "reasons": _reasons(r),
+                "verified": _differing(r)}
                for r in sorted(rows, key=lambda r: (r.assignment, r.student)) if _reasons(r)]
     return {"assignments": assignments, "flagged": flagged, "phases": _phases(rows)}
 
@@ -361,12 +370,15 @@ def _attention(summary):
     rows = "".join(
         f'<tr class="{f["kind"]}"><td><span class="tag {f["kind"]}">{_e(f["kind"])}</span></td>'
         f'<td class="mono">{_e(f["student"])}</td><td>{_e(f["assignment"])}</td>'
-        f'<td>{"<br>".join(_e(r) for r in f["reasons"])}</td></tr>' for f in flagged)
+        f'<td>{"<br>".join(_e(r) for r in f["reasons"])}</td>'
+        f'<td class="mono">{"<br>".join(_e(f"{n}: {_num(a)} → {_num(b)}") for n, a, b in f.get("verified", []))}'
+        '</td></tr>' for f in flagged)
     return (f'<section id="attention"><h2>Needs your attention <span class="badge warn">{len(flagged)}'
             '</span></h2><p class="muted">Submissions that were not graded, or whose grade deserves a '
             'second look. They are left out of the statistics below unless only their feedback failed '
             'or they were merely flagged.</p><table class="list"><thead><tr><th></th><th>student</th>'
-            f'<th>assignment</th><th>reason</th></tr></thead><tbody>{rows}</tbody></table></section>')
+            f'<th>assignment</th><th>reason</th><th>in-notebook → verified points (verified count)</th>'
+            f'</tr></thead><tbody>{rows}</tbody></table></section>')
 
 
 def _phase_table(summary):

@@ -1,9 +1,10 @@
 """`rnnkit`: the instructor's commands.
 
     rnnkit release                      regenerate course/ from solutions/ (nbgrader)
-    rnnkit grade [--from DIR|ZIP] [--jobs N] [--scheduler ADDRESS] [--db-url URL]
+    rnnkit grade [--from DIR|ZIP] [--jobs N] [--scheduler ADDRESS] [--db-url URL] [--cell-timeout S]
                                         intake, autograde in parallel, feedback, report, grades CSV
     rnnkit examples                     rebuild autograde/examples/ from the release
+    rnnkit bundle [--out ZIP]           the student bundle: course/, the rnnkit wheel, the data
 """
 import argparse
 import os
@@ -30,6 +31,19 @@ def cmd_release(args):
 def cmd_examples(args):
     from rnnkit.grading.examples import build
     _say(f"examples written to {os.path.relpath(build(), workspace.PROJECT)}")
+    return 0
+
+
+def cmd_bundle(args):
+    from rnnkit.grading import bundle
+    t = time.time()
+    try:
+        out = bundle.build(args.out)
+    except bundle.Leak as e:
+        print(f"rnnkit bundle: {e}", file=sys.stderr)
+        return 1
+    _say(f"student bundle written to {os.path.relpath(out, workspace.PROJECT)} "
+         f"({os.path.getsize(out) / 1e6:.1f} MB, {time.time() - t:.0f} s)")
     return 0
 
 
@@ -102,7 +116,7 @@ def cmd_grade(args):
             intake.stage(submissions, root)
         outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
                                    jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
-                                   verify=not args.no_verify)
+                                   verify=not args.no_verify, cell_timeout=args.cell_timeout)
         rows = report.build_rows(submissions, outcomes, root)
     finally:
         if saved_url is None:
@@ -143,6 +157,9 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("release", help="regenerate course/ from solutions/").set_defaults(func=cmd_release)
     sub.add_parser("examples", help="rebuild autograde/examples/").set_defaults(func=cmd_examples)
+    b = sub.add_parser("bundle", help="write the student bundle (course/, the rnnkit wheel, the data)")
+    b.add_argument("--out", default=None, help="the zip to write (default dist/rnn-course-student.zip)")
+    b.set_defaults(func=cmd_bundle)
     g = sub.add_parser("grade", help="autograde a batch of submissions and report")
     g.add_argument("--from", dest="source", help="folder of <student>/<assignment>/<assignment>.ipynb "
                    "(default: ROOT/submitted), or an LMS download zip (Canvas, Moodle, Blackboard)")
@@ -160,6 +177,9 @@ def main(argv=None):
                    "default: sqlite in ROOT), e.g. postgresql+psycopg2://user@host/gradebook")
     g.add_argument("--no-verify", action="store_true",
                    help="skip the verification pass (solution code re-run in a sandbox, judged outside)")
+    g.add_argument("--cell-timeout", type=_positive, default=None, metavar="SECONDS",
+                   help="interrupt a cell after this many seconds (default: Execute.timeout in "
+                   "nbgrader_config.py)")
     g.add_argument("--cold", action="store_true",
                    help="start a fresh kernel per notebook instead of forking warm ones")
     g.set_defaults(func=cmd_grade)

@@ -10,7 +10,9 @@ The result:
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
-environment, in a scratch working directory. Then the same solution code runs again in a sandbox
+environment, in a scratch working directory; the kernel is confined (jail.py: its own uid,
+rlimits, Landlock; `"jail": False` in the job to skip) and the output kept per cell is capped.
+Then the same solution code runs again in a sandbox
 for the verification pass (verify.py), whose verdicts come back with the result. Kernels come
 from a zygote (see zygote.py) when one
 is running: the coordinator starts one per machine for local workers; a Dask worker starts its
@@ -24,6 +26,8 @@ import tempfile
 import time
 
 _own_zygote = None      # a Dask worker's zygote, started on its first job
+OUTPUT_CAP = 16 << 20   # bytes of output kept per cell: a flood must not fill the worker's memory
+_CAPPED = "output over the grading limit"
 
 
 def _seconds(stamp):
@@ -62,6 +66,117 @@ def _ensure_zygote(use_zygote):
     os.environ.update(_own_zygote.env())
 
 
+def _output_size(out):
+    """Bytes an output adds to the notebook: stream text, or the data of a display or result."""
+    if out.get("output_type") == "stream":
+        return len(out.get("text", ""))
+    if out.get("output_type") == "error":
+        return sum(len(line) for line in out.get("traceback", [])) + len(out.get("evalue", ""))
+    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in out.get("data", {}).values())
+
+
+# Errors an honest notebook does not raise: the jail refused something (PermissionError, a fork
+# over the process limit), a limit was hit, or the cell tried to end the kernel.
+_ALARMS = {"PermissionError": "refused by the grading jail", "MemoryError": "over the memory limit",
+           "BlockingIOError": "over the process limit", "CellTimeoutError": "over the time limit",
+           "KeyboardInterrupt": "interrupted at the time limit", "SystemExit": "tried to exit the kernel",
+           "DeadKernelError": "ended the kernel"}
+
+
+def _alarms(nb):
+    """One-line flags for cells that met a limit or a refusal, or whose output was capped."""
+    flags = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            name = out.get("ename") if out.get("output_type") == "error" else None
+            if name in _ALARMS and name != "DeadKernelError":
+                flags.append(f"cell {i + 1}: {name} ({_ALARMS[name]}): "
+                             f"{str(out.get('evalue', ''))[:100]}".rstrip(": "))
+            elif out.get("output_type") == "stream" and _CAPPED in out.get("text", ""):
+                flags.append(f"cell {i + 1}: output over {OUTPUT_CAP >> 20} MB, the rest dropped")
+    return flags[:5]
+
+
+def _died_here(nb, index):
+    """After the kernel died in cell `index`: an error in it and in every code cell after it.
+
+    Without one, a test cell that never ran would have no error, and nbgrader would give it full
+    points; with one, the notebook is graded like one whose cells raised from there on.
+    """
+    import nbformat
+    for i, cell in enumerate(nb.cells[index:], start=index):
+        if cell.cell_type != "code":
+            continue
+        why = ("the kernel died while this cell ran (os._exit, a crash or a signal)" if i == index
+               else "not run: the kernel had died")
+        cell.outputs.append(nbformat.v4.new_output("error", ename="DeadKernelError", evalue=why,
+                                                   traceback=[f"DeadKernelError: {why}"]))
+
+
+def _grading_execute(cap=OUTPUT_CAP):
+    """nbgrader's Execute keeping at most `cap` bytes of output per cell, surviving a dead kernel.
+
+    nbgrader's LimitOutput trims the lines only after the whole notebook ran, with every output
+    held in this process: a cell printing gigabytes would exhaust the worker first. Past the cap
+    outputs are dropped as they arrive, and one stderr line says so (a graded cell that floods
+    fails). A kernel that dies (os._exit in a cell) leaves the cells run so far graded and the
+    others failed (`died_at` names the cell), instead of the whole submission ungraded.
+    """
+    import nbformat
+    from nbclient.exceptions import DeadKernelError
+    from nbgrader.preprocessors import Execute
+
+    class GradingExecute(Execute):
+        died_at = None
+
+        def preprocess_cell(self, cell, resources, index):
+            self._running = index
+            return super().preprocess_cell(cell, resources, index)
+
+        def preprocess(self, nb, resources=None, km=None):
+            self._output_used, self._running = {}, 0
+            try:
+                return super().preprocess(nb, resources, km)
+            except DeadKernelError:
+                self.died_at = self._running
+                _died_here(nb, self._running)
+                return nb, resources
+
+        def output(self, outs, msg, display_id, cell_index):
+            used = self._output_used.get(cell_index, 0)
+            if used > cap:
+                return None
+            before = len(outs)
+            out = super().output(outs, msg, display_id, cell_index)
+            used += sum(_output_size(o) for o in outs[before:])
+            self._output_used[cell_index] = used
+            if used > cap:
+                del outs[before:]
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr", text=f"[{_CAPPED} ({cap >> 20} MB): the rest was dropped]\n"))
+                self._output_used[cell_index] = cap + 1
+            return out
+
+    return GradingExecute
+
+
+def _jail_dirs(scratch, use_jail):
+    """The kernel's policy (jail.py) in this environment; its private tmp under `scratch`."""
+    from rnnkit.grading import jail
+    os.environ.pop(jail.ENV, None)
+    if not use_jail or not hasattr(os, "fork"):
+        return
+    tmp = os.path.join(scratch, "tmp")
+    work = os.path.join(scratch, "work")
+    os.makedirs(tmp)
+    os.makedirs(work)
+    # The kernel's uid must reach both (access() checks, as IPython's, ignore its capabilities);
+    # it still cannot list `scratch`.
+    os.chmod(scratch, 0o711)
+    os.environ.update(jail.policy_env(work, tmp))
+    return work
+
+
 def execute_job(job):
     """Execute `job["notebook"]` with nbgrader's Execute preprocessor; never raises."""
     import nbformat
@@ -73,16 +188,20 @@ def execute_job(job):
     try:
         workspace.put_venv_on_path()
         _ensure_zygote(job.get("zygote", True))
-        from nbgrader.preprocessors import Execute
         from rnnkit.grading.zygote import ForkKernelManager
+        workdir = _jail_dirs(scratch, job.get("jail", True)) or scratch
         nb = nbformat.reads(job["notebook"], as_version=4)
         config = Config({"Execute": dict(job.get("config", {}))})
         os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
         started = time.time()
         source = nbformat.reads(job["notebook"], as_version=4)
-        nb, _ = Execute(config=config, kernel_manager_class=ForkKernelManager)(
-            nb, {"metadata": {"path": scratch}})
+        execute = _grading_execute()(config=config, kernel_manager_class=ForkKernelManager)
+        nb, _ = execute(nb, {"metadata": {"path": workdir}})
         result["phases"] = _phases(nb, started, time.time())
+        result["flags"] = _alarms(nb)
+        if execute.died_at is not None:
+            result["flags"].append(f"the kernel died in cell {execute.died_at + 1}: "
+                                   "the cells from there on score 0 in the notebook")
         result["notebook"] = nbformat.writes(nb)
         if job.get("verify", True):
             from rnnkit.grading.verify import verify
@@ -93,6 +212,8 @@ def execute_job(job):
         text = str(exc).strip().splitlines()
         result["error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
     finally:
+        from rnnkit.grading import jail
+        os.environ.pop(jail.ENV, None)
         if saved is None:
             os.environ.pop("NBGRADER_EXECUTION", None)
         else:

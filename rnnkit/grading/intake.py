@@ -42,6 +42,40 @@ def _release_grade_ids(assignment, course_dir):
             if c.metadata.get("nbgrader", {}).get("grade")}
 
 
+def _release_tests(assignment, course_dir):
+    """{grade_id: (cell type, source)} of the release's locked test cells."""
+    path = os.path.join(course_dir, assignment, f"{assignment}.ipynb")
+    if not os.path.isfile(path):
+        return {}
+    nb = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: (c.cell_type, c.source.strip()) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+
+
+def _changed_tests(nb, assignment, course_dir):
+    """Flags for test cells a student edited or turned into another cell type (nbgrader restores
+    both from the gradebook, silently)."""
+    tests = _release_tests(assignment, course_dir)
+    edited, retyped = set(), set()
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid not in tests:
+            continue
+        kind, source = tests[gid]
+        if cell.cell_type != kind:
+            retyped.add(f"{gid} ({kind} -> {cell.cell_type})")
+        elif cell.source.strip() != source:
+            edited.add(gid)
+    flags = []
+    if edited:
+        flags.append(f"test cell{'s' * (len(edited) > 1)} {', '.join(sorted(edited))} edited: "
+                     "the release's version is graded")
+    if retyped:
+        flags.append(f"test cell{'s' * (len(retyped) > 1)} {', '.join(sorted(retyped))} changed type: "
+                     "the release's version is graded")
+    return flags
+
+
 def _mb(size):
     return f"{size / 1024 ** 2:.1f} MB"
 
@@ -96,7 +130,7 @@ def examine(path, assignment, course_dir, max_bytes=MAX_BYTES):
     if twice:
         flags.append(f"graded cell{'s' * (len(twice) > 1)} {', '.join(twice)} pasted more than once: "
                      "the last copy is graded")
-    return "", flags
+    return "", flags + _changed_tests(nb, assignment, course_dir)
 
 
 def discover(source, course_dir, max_bytes=MAX_BYTES):

@@ -21,6 +21,7 @@ class Row:
     max_points: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)     # column -> named mistake / short reason
     flags: list = field(default_factory=list)     # one-line reasons for the instructor to look
+    verified: dict = field(default_factory=dict)  # column -> (in-notebook, verified) points
     phases: dict = field(default_factory=dict)    # grading phase -> seconds
 
     @property
@@ -72,6 +73,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     failed = {(o.student, o.assignment): o.problem for o in outcomes if o.problem}
     phases = {(o.student, o.assignment): dict(o.phases) for o in outcomes}
     flags = {(o.student, o.assignment): list(o.flags) for o in outcomes}
+    verified = {(o.student, o.assignment): dict(getattr(o, "verified", {})) for o in outcomes}
     rows = []
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
@@ -86,6 +88,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 continue
             row.phases = phases.get((s.student, s.assignment), {})
             row.flags += flags.get((s.student, s.assignment), [])
+            row.verified = verified.get((s.student, s.assignment), {})
             if (s.student, s.assignment) in failed:
                 row.status = failed[(s.student, s.assignment)]
             try:
@@ -138,17 +141,30 @@ def format_table(rows):
     return "\n".join(out)
 
 
+def _score_cells(r, name):
+    """The CSV cells of one exercise: the score that counts, the in-notebook one, the verified one.
+
+    The last two are empty where the exercise was not verified (a runner checks it, --no-verify,
+    or the submission was not graded).
+    """
+    counted = _fmt(r.points[name]) if name in r.points else ""
+    pair = getattr(r, "verified", {}).get(name)
+    return [counted, *(("", "") if pair is None else (_fmt(pair[0]), _fmt(pair[1])))]
+
+
 def write_csv(rows, path):
-    """One row per (student, assignment): a column per exercise, the total, status and mistakes."""
+    """One row per (student, assignment): per exercise the points that count, then its in-notebook
+    and verified points; the total, status, mistakes and flags."""
     names = []
     for r in rows:
         names += [n for n in r.max_points if n not in names]
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student", "assignment", "status", *names, "total", "max_score", "mistakes", "flags"])
+        w.writerow(["student", "assignment", "status",
+                    *[c for n in names for c in (n, f"{n} (in-notebook)", f"{n} (verified)")],
+                    "total", "max_score", "mistakes", "flags"])
         for r in rows:
-            w.writerow([r.student, r.assignment, r.status,
-                        *[_fmt(r.points[n]) if n in r.points else "" for n in names],
+            w.writerow([r.student, r.assignment, r.status, *[c for n in names for c in _score_cells(r, n)],
                         _fmt(r.total), _fmt(r.max_total),
                         "; ".join(f"{k}: {v}" for k, v in r.notes.items()), "; ".join(r.flags)])
     return path

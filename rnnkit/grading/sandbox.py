@@ -287,14 +287,17 @@ def landlock_abi():
     return max(int(abi), 0)
 
 
-def _landlock_ruleset(rules):
-    """A ruleset fd allowing only `rules` [(path, rights)]; every right the kernel knows is handled."""
+def _landlock_ruleset(rules, tcp=0b11):
+    """A ruleset fd allowing only `rules` [(path, rights)]; every right the kernel knows is handled.
+
+    `tcp` names the TCP rights denied from ABI 4 on (no rule allows a port): 1 bind, 2 connect.
+    """
     abi = landlock_abi()
     if abi < 1:
         raise OSError("Landlock is not available (kernel or LSM list)")
     fs = LL_ALL_V1 | (LL_REFER if abi >= 2 else 0) | (LL_TRUNCATE if abi >= 3 else 0) \
         | (LL_IOCTL_DEV if abi >= 5 else 0)
-    net = 0b11 if abi >= 4 else 0          # TCP bind and connect: no rule allows any port
+    net = tcp if abi >= 4 else 0           # the TCP rights handled: no rule allows any port
     scoped = 0b11 if abi >= 6 else 0       # abstract Unix sockets and signals beyond the domain
     attr = (ctypes.c_uint64 * 3)(fs, net, scoped)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8

@@ -59,6 +59,38 @@ def _code_cells(nb):
     return cells
 
 
+# What a solution cell has no honest reason to do: each pattern with what it suggests. Informative
+# only (the verdicts do not depend on it): it makes a cheat that the checks already fail visible.
+_SUSPICIOUS = [
+    (r"set_custom_exc|input_transformers|ast_transformers|events\.register|register_magic",
+     "changes how IPython runs later cells"),
+    (r"\bos\._exit\b|\bsys\.exit\b|\bos\.kill\b|\bos\.abort\b", "tries to end the kernel"),
+    (r"\bbuiltins\b|__builtins__", "touches Python's builtins"),
+    (r"\b(np|numpy)(\.\w+)+\s*=[^=]|\bsetattr\(\s*(np|numpy)\b", "replaces a NumPy function"),
+    (r"\b(np|numpy)\.testing\b", "uses numpy.testing"),
+    (r"rnnkit\.checks|^\s*check\s*=|\bCheckFailed\b", "touches the checker"),
+    (r"def\s+__eq__|\(\s*(np|numpy)\.ndarray\s*\)", "defines equality or an ndarray subclass"),
+    (r"\bopen\(|\bos\.(remove|unlink|rename|replace|chmod|system)\b|shutil|pathlib|sqlite3",
+     "reads or writes files"),
+    (r"\bos\.fork\b|subprocess|multiprocessing|\bos\.spawn|\bos\.exec", "starts processes"),
+    (r"\bget_ipython\b|\bctypes\b|\bimportlib\b|__import__", "reaches into the interpreter"),
+]
+
+
+def suspicious(nb):
+    """'cell N: what it suggests' for each solution cell that matches a _SUSPICIOUS pattern."""
+    import re
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        hits = [why for pattern, why in _SUSPICIOUS if re.search(pattern, cell.source, re.M)]
+        if hits:
+            found.append(f"solution cell {i + 1} ({cell.metadata['nbgrader'].get('grade_id', '?')}) "
+                         + ", ".join(dict.fromkeys(hits)))
+    return found
+
+
 class _Other:
     """Stands for a returned object that is not numbers (named like its type in messages)."""
 
@@ -113,7 +145,8 @@ def verify(notebook, assignment, limits=None):
     Returns:
         {exercise name: {"points": earned, "max": points, "passed": bool, "message": str,
                          "verified": bool}}; plus "_cells" (the errors the notebook's cells
-        raised there, one line each) and "_error" (one line) when the run itself failed.
+        raised there, one line each), "_suspicious" (solution cells doing what honest ones do
+        not, see suspicious()) and "_error" (one line) when the run itself failed.
     """
     import nbformat
     from rnnkit import checks, registry
@@ -122,6 +155,7 @@ def verify(notebook, assignment, limits=None):
     exercises = registry.for_notebook(assignment)
     verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "verified": e.runner is None,
                          "message": "not run"} for e in exercises}
+    verdicts["_suspicious"] = suspicious(nb)
     work = tempfile.mkdtemp(prefix="rnnkit-verify-")
     inputs, outputs = os.path.join(work, "in"), os.path.join(work, "out")
     os.makedirs(inputs)

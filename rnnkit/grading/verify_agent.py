@@ -1,6 +1,10 @@
 """Inside the sandbox: run a submission's solution code, call each graded function on every case,
 write down what came back. Nothing here decides a grade (verify.py does, outside).
 
+Each cell and each call fails alone: it gets CELL_SECONDS, its prints are dropped, os._exit
+raises, and afterwards what it started is killed and the modules the agent relies on (builtins,
+NumPy, json) are put back as they were.
+
 Written to OUT/: returned.npz (every array returned, no pickles) and returned.json:
     {"cells": [error or "" per cell],
      "exercises": {name: {"returned": [value encoding per case], "calls": {helper: n},
@@ -9,8 +13,11 @@ A value encoding is {"t": "none"}, {"t": "number", "v": n}, {"t": "array", "k": 
 {"t": "tuple"|"list", "items": [...]}, {"t": "other", "type": type name} or
 {"t": "problem", "problem": text}.
 """
+import contextlib
+import io
 import json
 import re
+import signal
 import sys
 
 import numpy as np
@@ -74,18 +81,112 @@ def _encode(value, arrays, depth=0):
     return {"t": "array", "k": key}
 
 
+CELL_SECONDS = 20      # real time one cell, or one call of a graded function, may take here
+
+
+class _TimeUp(RuntimeError):
+    """Raised in a cell or a call that ran past CELL_SECONDS: it fails alone."""
+
+
+@contextlib.contextmanager
+def _bounded(restore=None, seconds=CELL_SECONDS):
+    """Interrupt the block after `seconds` (a Python loop; not a single long C call) and keep
+    what it prints: the sandbox's output cap is for the whole run, and a cell's prints matter
+    nowhere here. Afterwards end what it left running, and `restore()` the modules."""
+    def time_up(*_):
+        raise _TimeUp(f"over {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, time_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        with contextlib.redirect_stdout(_Sink()), contextlib.redirect_stderr(_Sink()):
+            yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        _end_leftovers()
+        if restore is not None:
+            restore()
+
+
+class _Sink(io.TextIOBase):
+    """A text stream that forgets what is written to it."""
+
+    def write(self, text):
+        return len(text)
+
+
+class _Restore:
+    """The attributes of the modules the agent itself relies on, put back after each cell and
+    call: a cell that replaces builtins.all or numpy.asarray must not break the run for the
+    other functions (nor change how they run)."""
+
+    def __init__(self):
+        import builtins
+        self.saved = [(m, dict(vars(m))) for m in (builtins, np, np.testing, np.linalg, json)]
+
+    def __call__(self):
+        for module, attrs in self.saved:
+            for name in [n for n in vars(module) if n not in attrs]:
+                delattr(module, name)
+            for name, value in attrs.items():
+                if vars(module).get(name) is not value:
+                    setattr(module, name, value)
+
+
+def _end_leftovers():
+    """As the init of the sandbox's PID namespace: kill and reap what a cell or call left running
+    (a fork bomb's sleepers would hold the process limit). Nowhere else: kill(-1) would reach
+    other processes."""
+    import os
+    if os.getpid() != 1:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+class _ExitRefused(RuntimeError):
+    """Raised in place of os._exit: a cell or a function that calls it fails alone."""
+
+
+def _refuse_exit(*args, **kwargs):
+    raise _ExitRefused(f"os._exit{args} is refused while grading")
+
+
 def main(cells_path, out_dir, assignment):
+    """Run the cells, call every graded function on its cases, write what they returned."""
+    import os
+    import posix
+    saved = os._exit
+    os._exit = posix._exit = _refuse_exit       # the process must live to write its results
+    try:
+        _main(cells_path, out_dir, assignment)
+    finally:
+        os._exit = posix._exit = saved
+
+
+def _main(cells_path, out_dir, assignment):
     from rnnkit import checks, registry
     with open(cells_path, encoding="utf-8") as f:
         cells = json.load(f)
     exercises = registry.for_notebook(assignment)
     hits = set()
     labels = _set_traps(exercises, hits)
+    restore = _Restore()
     namespace = {"__name__": "__main__"}
     errors = []
     for i, source in enumerate(cells):          # as a kernel runs them: an error stops one cell
         try:
-            exec(compile(source, f"<cell {i}>", "exec"), namespace)
+            with _bounded(restore):
+                exec(compile(source, f"<cell {i}>", "exec"), namespace)
             errors.append("")
         except BaseException as exc:  # noqa: B036 (sys.exit in a cell must not end the run)
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -99,7 +200,11 @@ def main(cells_path, out_dir, assignment):
         if callable(fn):
             with checks._spy(fn, e.must_call) as counts:
                 for case in e.cases:
-                    r = checks.call_case(e, fn, case)
+                    try:
+                        with _bounded(restore):
+                            r = checks.call_case(e, fn, case)
+                    except _TimeUp as exc:           # between call_case's own handlers
+                        r = checks.Returned(problem=f"it ran {exc}")
                     entry["returned"].append({"t": "problem", "problem": r.problem} if r.problem
                                              else _encode(r.value, arrays))
             entry["calls"] = dict(counts)

@@ -5,7 +5,9 @@ every notebook it grades. The zygote pays them once: it imports TensorFlow, Kera
 ipykernel and rnnkit, runs no TensorFlow op (so no thread pool exists yet), and then forks one
 child per kernel asked for. Each child is a new process with its own copy of memory, so nothing
 one submission does reaches another; it becomes an ordinary ipykernel on the connection file it
-was given, with the requester's stdin/stdout/stderr, working directory and environment.
+was given, with the requester's stdin/stdout/stderr, working directory and environment, confined
+first when that environment names a kernel jail (jail.py; then, as root, whatever runs as the
+kernel's uid is killed when the kernel ends).
 
 Pieces:
     Zygote(path)              start the server process; .env() names its socket to kernel managers
@@ -28,6 +30,7 @@ import sys
 import time
 
 ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
+_JAIL_ENV = "RNNKIT_KERNEL_JAIL"  # = jail.ENV, read without importing jail (and ctypes) here
 _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
             "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline",
             "rnnkit.runtime", "rnnkit.checks", "rnnkit.data", "rnnkit.plots", "rnnkit.reference",
@@ -108,6 +111,11 @@ def _become_kernel(request, fds, listener, conns):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        # Still one thread here: confine now, before ipykernel starts any (see jail.py).
+        from rnnkit.grading import jail
+        _, missing = jail.confine(request["argv"])
+        if missing:
+            print(f"kernel jail: without {', '.join(missing)}", file=sys.stderr, flush=True)
         # A fresh process would start from fresh entropy, not the zygote's generator state.
         import random
         import numpy as np
@@ -118,6 +126,7 @@ def _become_kernel(request, fds, listener, conns):
         # ipykernel reads JPY_PARENT_PID when its module is imported, which was in the zygote.
         app = IPKernelApp.instance(parent_handle=int(os.environ.get("JPY_PARENT_PID") or 0))
         app.initialize(request["argv"])
+        jail.after_each_cell(app.shell)
         app.start()
         code = 0
     except SystemExit as exc:
@@ -134,6 +143,7 @@ def _become_kernel(request, fds, listener, conns):
 def serve(path):
     """Preload, then fork a kernel per request on the Unix socket `path` until terminated."""
     import select
+    from rnnkit.grading import jail
     die_with_parent(signal.SIGTERM)
     _preload()
     if os.path.exists(path):
@@ -143,6 +153,7 @@ def serve(path):
     os.chmod(path, 0o600)
     listener.listen(64)
     children = {}                                   # pid -> launcher connection
+    jailed = {}                                     # pid -> the uid its kernel runs as
 
     def stop(*_):
         for pid in children:
@@ -150,6 +161,8 @@ def serve(path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        for uid in jailed.values():
+            jail.kill_uid(uid)
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
@@ -170,6 +183,8 @@ def serve(path):
                     os.close(fd)
                 _send(conn, {"pid": pid})
                 children[pid] = conn
+                if jail.ENV in request.get("env", {}) and os.geteuid() == 0:
+                    jailed[pid] = jail.kernel_uid(pid)
             else:                                   # the launcher went away: so does its kernel
                 pid = next(p for p, c in children.items() if c is r)
                 try:
@@ -184,6 +199,8 @@ def serve(path):
             if pid == 0:
                 break
             conn = children.pop(pid, None)
+            if pid in jailed:                       # what the kernel started goes with it
+                jail.kill_uid(jailed.pop(pid))
             if conn is not None:
                 try:
                     _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
@@ -276,7 +293,12 @@ def _kernel_manager_class():
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
             path = os.environ.get(ENV)
-            if not path or not os.path.exists(path) or "-f" not in cmd or "ipykernel_launcher" not in cmd:
+            if "-f" not in cmd or "ipykernel_launcher" not in cmd:
+                return cmd
+            if not path or not os.path.exists(path):
+                if _JAIL_ENV in os.environ:         # a cold kernel confines itself (jail.py)
+                    return [sys.executable, "-m", "rnnkit.grading.jail", "-m", "ipykernel_launcher",
+                            *cmd[cmd.index("-f"):]]
                 return cmd
             return [sys.executable, "-m", "rnnkit.grading.zygote", "launch", *cmd[cmd.index("-f"):]]
 
