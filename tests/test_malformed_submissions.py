@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from rnnkit import registry
-from rnnkit.grading import cli, intake, release, workspace
+from rnnkit.grading import cli, intake, workspace
 
 pytestmark = pytest.mark.slow
 A = "02_bptt"
@@ -109,7 +109,7 @@ def _write(folder, name, data):
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, course_root):
     src = tmp_path_factory.mktemp("malformed")
     shutil.copytree(os.path.dirname(FULL), src / "good" / A)
     shutil.copytree(os.path.dirname(FULL), src / "later_broken" / A)
@@ -120,9 +120,7 @@ def batch(tmp_path_factory):
     for student, data in TAMPERED.items():
         _write(src / student / A, f"{A}.ipynb", data)
     shutil.copytree(os.path.dirname(PARTIAL), src / "partial" / A)
-    root = tmp_path_factory.mktemp("root")
-    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
+    root = course_root("root")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = cli.main(["grade", "--root", str(root), "--from", str(src), "--no-feedback"])

@@ -1,10 +1,10 @@
 """`rnnkit grade` in parallel gives the grades plain `nbgrader autograde` gives, wherever it runs.
 
-One small batch (three students of 02_bptt and the partial 01_rnn_fundamentals) is graded four
-ways: by plain sequential `nbgrader autograde` (the reference), by the kit on local workers with
-warm kernels, on a Dask cluster this test starts on loopback, and into a PostgreSQL gradebook on a
-server this test starts. Every graded cell's score, and every error a graded cell printed, must be
-the same.
+One small batch (three students of 02_bptt and the partial 01_rnn_fundamentals) is graded by
+plain sequential `nbgrader autograde` (the reference) and three times by the kit: from an LMS zip
+on local workers with warm kernels; on a Dask cluster this test starts on loopback; and with cold
+kernels into a PostgreSQL gradebook on a server this test starts. Every graded cell's score, and
+every error a graded cell printed, must be the same.
 """
 import contextlib
 import io
@@ -16,19 +16,12 @@ import zipfile
 import nbformat
 import pytest
 
-from rnnkit.grading import cli, release, workspace
+from rnnkit.grading import cli, workspace
 from tests.pgserver_fixture import create_database, postgres_server, postgres_url  # noqa: F401
 
 pytestmark = pytest.mark.slow
 BATCH = [("full_marks", "02_bptt"), ("partial", "02_bptt"), ("untouched", "02_bptt"),
          ("partial", "01_rnn_fundamentals")]
-
-
-def _root(tmp_path_factory, name):
-    root = tmp_path_factory.mktemp(name)
-    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +66,9 @@ def kit(root, source, *extra):
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory, source):
+def plain(course_root, source):
     """The reference: nbgrader's own command line, one assignment after another, cold kernels."""
-    root = _root(tmp_path_factory, "plain")
+    root = course_root("plain")
     shutil.copytree(source, root / "submitted")
     for assignment in sorted({a for _, a in BATCH}):
         done = subprocess.run(["nbgrader", "autograde", assignment, "--force"], cwd=root,
@@ -85,9 +78,17 @@ def plain(tmp_path_factory, source):
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory, source):
-    root = _root(tmp_path_factory, "local")
-    return root, kit(root, source, "--jobs", "2"), grades(root)
+def local(course_root, source, tmp_path_factory):
+    """A Canvas-style download (lastfirst_<id>_<submission>_<file>) graded on two local workers."""
+    zpath = tmp_path_factory.mktemp("lms") / "submissions.zip"
+    ids = {}
+    with zipfile.ZipFile(zpath, "w") as z:
+        for student, assignment in BATCH:
+            ids.setdefault(student, str(1000 + len(ids)))
+            z.write(source / student / assignment / f"{assignment}.ipynb",
+                    f"{student.replace('_', '')}_{ids[student]}_777_{assignment}.ipynb")
+    root = course_root("local")
+    return root, kit(root, zpath, "--jobs", "2"), grades(root, ids=ids)
 
 
 def test_plain_nbgrader_reference_is_not_trivial(plain):
@@ -98,7 +99,8 @@ def test_plain_nbgrader_reference_is_not_trivial(plain):
     assert any(errors.values())
 
 
-def test_local_parallel_grades_equal_plain_nbgrader(plain, local):
+def test_local_parallel_grades_of_a_zip_equal_plain_nbgrader(plain, local):
+    assert "collected 4 notebooks from submissions.zip" in local[1]
     assert local[2] == plain
 
 
@@ -115,15 +117,9 @@ def test_class_report_is_written(local):
     assert "02_bptt" in html and "<svg" in html
 
 
-def test_cold_kernels_give_the_same_grades(tmp_path_factory, source, plain):
-    root = _root(tmp_path_factory, "cold")
-    kit(root, source, "--jobs", "1", "--cold")
-    assert grades(root) == plain
-
-
-def test_dask_cluster_on_loopback_gives_the_same_grades(tmp_path_factory, source, plain):
+def test_dask_cluster_on_loopback_gives_the_same_grades(course_root, source, plain):
     distributed = pytest.importorskip("distributed")
-    root = _root(tmp_path_factory, "dask")
+    root = course_root("dask")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None, silence_logs=50) as cluster:
         out = kit(root, source, "--scheduler", cluster.scheduler_address)
@@ -131,41 +127,18 @@ def test_dask_cluster_on_loopback_gives_the_same_grades(tmp_path_factory, source
     assert grades(root) == plain
 
 
-def test_postgresql_gradebook_gives_the_same_grades(tmp_path_factory, source, plain, postgres_url):  # noqa: F811
+def test_cold_kernels_and_a_postgresql_gradebook_give_the_same_grades(course_root, source, plain,
+                                                                      postgres_url):  # noqa: F811
+    """Kernels started the ordinary way, one worker, and nbgrader's db_url on a PostgreSQL server."""
     from tests.pgserver_fixture import database_url
     create_database(postgres_url, "kit_gradebook")
     url = database_url(postgres_url, "kit_gradebook")
-    root = _root_with_db(tmp_path_factory, url)
-    kit(root, source, "--db-url", url)
+    root = course_root("postgres")
+    (root / "gradebook.db").unlink()       # the assignments are recorded in PostgreSQL by the command
+    out = kit(root, source, "--db-url", url, "--jobs", "1", "--cold")
+    assert "on 1 local worker" in out and "warm kernels" not in out
     assert not (root / "gradebook.db").exists()
     assert grades(root, db_url=url) == plain
-
-
-def _root_with_db(tmp_path_factory, url):
-    old = os.environ.get(workspace.DB_URL_ENV)
-    os.environ[workspace.DB_URL_ENV] = url
-    try:
-        return _root(tmp_path_factory, "postgres")
-    finally:
-        if old is None:
-            os.environ.pop(workspace.DB_URL_ENV, None)
-        else:
-            os.environ[workspace.DB_URL_ENV] = old
-
-
-def test_lms_zip_is_graded_like_the_folder(tmp_path_factory, source, plain):
-    """A Canvas-style download: lastfirst_<id>_<submission>_<file>, the assignment from the file name."""
-    zpath = tmp_path_factory.mktemp("lms") / "submissions.zip"
-    ids = {}
-    with zipfile.ZipFile(zpath, "w") as z:
-        for student, assignment in BATCH:
-            ids.setdefault(student, str(1000 + len(ids)))
-            z.write(source / student / assignment / f"{assignment}.ipynb",
-                    f"{student.replace('_', '')}_{ids[student]}_777_{assignment}.ipynb")
-    root = _root(tmp_path_factory, "zip")
-    out = kit(root, zpath)
-    assert "collected 4 notebooks from submissions.zip" in out
-    assert grades(root, ids=ids) == plain
 
 
 def test_bad_zip_is_reported_in_one_line(tmp_path):

@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from rnnkit import registry
-from rnnkit.grading import cli, examples, release, workspace
+from rnnkit.grading import cli, examples, workspace
 from tests.conftest import solution_path
 
 pytestmark = pytest.mark.slow
@@ -40,10 +40,8 @@ def manual_points(assignment):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course_root")
-    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
+def graded(tmp_path_factory, course_root):
+    root = course_root("course_root")
     source = os.path.join(workspace.AUTOGRADE, "examples")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
