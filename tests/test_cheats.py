@@ -17,7 +17,7 @@ import pytest
 
 import rnnkit
 from rnnkit import registry
-from rnnkit.grading import cli, examples, jail, release, workspace
+from rnnkit.grading import cli, examples, jail, workspace
 from tests.cheats import ASSIGNMENT as A, CHEATS, RNNKIT_EDIT
 
 pytestmark = pytest.mark.slow
@@ -85,10 +85,8 @@ def _undo_rnnkit_edit():
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    src, root = tmp_path_factory.mktemp("cheats"), tmp_path_factory.mktemp("root")
-    shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
+def batch(tmp_path_factory, course_root):
+    src, root = tmp_path_factory.mktemp("cheats"), course_root("root")
     paths = {"solutions": os.path.join(workspace.SOLUTIONS, A, f"{A}.ipynb"),
              "gradebook": str(root / "gradebook.db"), "rnnkit": os.path.dirname(rnnkit.__file__)}
     for cheat in CHEATS:

@@ -174,15 +174,17 @@ def confine(argv=()):
     return protections, missing
 
 
-def _end_leftovers():
-    """Kill every other process of this kernel's uid and reap the children: run after each cell.
+def kill_and_reap_all():
+    """Kill every process this one may signal (kill(-1)) and reap its children.
 
-    What a cell started and left running (a fork bomb's sleepers) would otherwise hold the uid's
-    process limit, and the kernel could start no thread in the next cells. Zombies count too.
+    Only where each such process is the submission's: a kernel with a uid of its own, or the
+    init of the sandbox's PID namespace. What a cell started and left running (a fork bomb's
+    sleepers) would otherwise hold the process limit, and no thread could start in the next
+    cells. Zombies count too.
     """
     import signal
     try:
-        os.kill(-1, signal.SIGKILL)         # as this uid: every process of it but this one
+        os.kill(-1, signal.SIGKILL)         # every process it may signal but itself
     except OSError:
         pass
     while True:
@@ -197,7 +199,7 @@ def after_each_cell(shell):
     """In a confined kernel with a uid of its own: end what each cell left running (IPython's
     post_run_cell event). A no-op elsewhere: kill(-1) as a shared uid would reach the grader."""
     if os.getuid() >= UID_BASE and os.getuid() == kernel_uid(os.getpid()):
-        shell.events.register("post_run_cell", lambda *_: _end_leftovers())
+        shell.events.register("post_run_cell", lambda *_: kill_and_reap_all())
 
 
 def kill_uid(uid):
