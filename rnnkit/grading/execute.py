@@ -12,11 +12,10 @@ Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
 environment, in a scratch working directory; the kernel is confined (jail.py: its own uid,
 rlimits, Landlock; `"jail": False` in the job to skip) and the output kept per cell is capped.
-Then the same solution code runs again in a sandbox
-for the verification pass (verify.py), whose verdicts come back with the result. Kernels come
-from a zygote (see zygote.py) when one
-is running: the coordinator starts one per machine for local workers; a Dask worker starts its
-own on first use.
+Then the same solution code runs again in a sandbox for the verification pass (verify.py), whose
+verdicts come back with the result. Kernels come from a zygote (see zygote.py) when one is
+running: the coordinator starts one per machine for local workers; a Dask worker starts its own
+on first use.
 """
 import datetime
 import os

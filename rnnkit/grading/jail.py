@@ -74,10 +74,12 @@ def _connection_file(argv):
 
 
 def _data_dir():
-    """rnnkit.data.data_dir() without importing it: the datasets and their MANIFEST.json."""
-    import rnnkit
-    return os.environ.get("RNNKIT_DATA") or os.path.join(os.path.dirname(os.path.dirname(
-        os.path.abspath(rnnkit.__file__))), "data")
+    """The kit's data folder (rnnkit.data.data_dir), or None where there is none."""
+    from rnnkit import data
+    try:
+        return data.data_dir()
+    except data.DataMissing:
+        return None
 
 
 def _settings_dirs():
