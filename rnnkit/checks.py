@@ -212,11 +212,16 @@ def _flatten(exercise, value):
     return tuple(outputs), tuple(arrays), lengths
 
 
-def call_case(exercise, fn, case, inputs=None):
-    """Run the student's function on one case (copies of its inputs); never raises."""
+def call_case(exercise, fn, case, inputs=None, collect=False):
+    """Run the student's function on one case (copies of its inputs); never raises.
+
+    collect=True runs the exercise's `collect` instead of its runner (the verification pass).
+    """
     inputs = make_inputs(exercise, case) if inputs is None else inputs
     with _quiet():
         try:
+            if collect:
+                return Returned(exercise.collect(fn, **_copy(inputs)))
             if exercise.runner is not None:
                 return Returned(exercise.runner(fn, **_copy(inputs)))
             return Returned(fn(*[_copy(inputs[a]) for a in exercise.args]))

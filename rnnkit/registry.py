@@ -96,6 +96,13 @@ class Exercise:
         runner: how a case runs the student's function, runner(fn, **inputs) -> value to compare
             (e.g. the frequencies of many random samples); None calls fn(*inputs) in args order.
             It may raise Problem.
+        collect, finish: the runner cut in two for the verification pass, which runs the
+            student's code in a sandbox and reaches the verdict outside it.
+            collect(fn, **inputs) runs beside the student's code and returns plain data: arrays,
+            numbers, tuples of them, or a keras.Model (it travels as a .keras file and is loaded
+            with safe_mode). finish(collected, **inputs) runs in the grader and returns what
+            runner returns; it may raise Problem. runner(fn, **inputs) must equal
+            finish(collect(fn, **inputs), **inputs). A runner without them is not verified.
     """
     name: str
     notebook: str
@@ -111,6 +118,8 @@ class Exercise:
     atol: float = 1e-5
     rtol: float = 1e-4
     runner: Callable = None
+    collect: Callable = None
+    finish: Callable = None
 
     @property
     def grade_id(self):

@@ -1,7 +1,9 @@
 """The verification pass reaches nbgrader's verdicts on honest notebooks, and its own on cheating ones.
 
 Honest: every example submission (full marks, partial, untouched) of every notebook is verified
-to the points its graded cells earn. Cheating: a solution cell that tampers with what the tests in
+to the points its graded cells earn, the exercises checked by a runner included (sample_next's
+samples counted here; build_captioner's model loaded from a .keras file with safe_mode, then
+probed, trained and scored here, to the same token accuracy as in the notebook). Cheating: a solution cell that tampers with what the tests in
 its kernel see (replacing rnnkit's check or NumPy, returning an object equal to anything, calling
 the Keras layer it should implement) gets nothing from the verifier, which runs the function in a
 sandbox and judges what it returned in this process.
@@ -39,10 +41,7 @@ def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
     assert "_error" not in verdicts and verdicts["_cells"] == []
     for e in registry.for_notebook(assignment):
         v = verdicts[e.name]
-        if e.runner is not None:
-            assert not v["verified"] and "runner" in v["message"]
-            continue
-        assert v["verified"]
+        assert v["verified"], (e.name, v["message"])     # runner exercises too (collect/finish)
         assert v["points"] == expected_points(kind, e), (e.name, v["message"])
         assert v["passed"] == (v["points"] == e.points)
 
@@ -145,3 +144,96 @@ def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root
     assert "verify" in out.getvalue().split("mean time per submission:")[1]
     feedback = (root / "feedback" / "cheater" / A / f"{A}.html").read_text(encoding="utf-8")
     assert f"Score: {float(cheat['total']):.1f} / {float(cheat['max_score']):.1f}" in feedback
+
+
+def test_runner_exercises_are_cut_in_two_that_compose_to_the_runner():
+    runners = [e for a in workspace.assignments() for e in registry.for_notebook(a) if e.runner]
+    assert {e.name for e in runners} == {"sample_next", "build_captioner"}
+    for e in runners:
+        assert e.collect is not None and e.finish is not None, e.name
+
+
+SAMPLE_ZERO = ("import rnnkit.checks\nrnnkit.checks.check = check = lambda *a, **k: print('ok')\n"
+               "def sample_next(logits, temperature, rng):\n    return 0\n")
+
+
+def test_a_sampler_that_replaced_its_check_is_counted_here():
+    v = cheating(SAMPLE_ZERO, "04_lstm_gru", "sample_next_code")
+    assert v["sample_next"]["verified"] and v["sample_next"]["points"] == 0
+    assert "sample_next does not match softmax" in v["sample_next"]["message"]
+    assert v["perplexity"]["points"] == 1
+
+
+def test_a_sampler_returning_no_index_fails_with_the_reason():
+    v = cheating("def sample_next(logits, temperature, rng):\n    return 0.5\n", "04_lstm_gru",
+                 "sample_next_code")
+    assert v["sample_next"]["points"] == 0
+    assert "it returned 0.5 (float); expected an int index" in v["sample_next"]["message"]
+
+
+CAPTIONER_BLIND = """import rnnkit.checks
+rnnkit.checks.check = check = lambda *a, **k: print('build_captioner meets the contract')
+
+def build_captioner(image_shape, vocab_size, units):
+    images = keras.Input(image_shape)
+    tokens = keras.Input((None,), dtype="int32")
+    e = keras.layers.Embedding(vocab_size, 16)(tokens)
+    seq = keras.layers.LSTM(units, return_sequences=True)(e)
+    return keras.Model([images, tokens], keras.layers.Dense(vocab_size, activation="softmax")(seq))
+"""
+
+
+def test_a_captioner_that_replaced_its_check_is_probed_here_from_its_keras_file():
+    v = cheating(CAPTIONER_BLIND, "06_image_captioning", "build_captioner_code")
+    b = v["build_captioner"]
+    assert b["verified"] and b["points"] == 0
+    assert "Recognised mistake: image ignored" in b["message"]
+    assert v["convlstm_cell_forward"]["points"] == 3
+
+
+SUBCLASSED = """class Captioner(keras.Model):
+    def __init__(self, vocab_size, units):
+        super().__init__()
+        self.encode = keras.layers.Conv2D(8, 3, padding="same", activation="relu")
+        self.flat = keras.layers.Flatten()
+        self.h0 = keras.layers.Dense(units, activation="tanh")
+        self.c0 = keras.layers.Dense(units)
+        self.embed = keras.layers.Embedding(vocab_size, 16)
+        self.lstm = keras.layers.LSTM(units, return_sequences=True)
+        self.out = keras.layers.Dense(vocab_size, activation="softmax")
+
+    def call(self, inputs):
+        images, tokens = inputs
+        f = self.flat(self.encode(images))
+        return self.out(self.lstm(self.embed(tokens), initial_state=[self.h0(f), self.c0(f)]))
+
+
+def build_captioner(image_shape, vocab_size, units):
+    return Captioner(vocab_size, units)
+"""
+LAMBDA = """def build_captioner(image_shape, vocab_size, units):
+    images = keras.Input(image_shape)
+    tokens = keras.Input((None,), dtype="int32")
+    f = keras.layers.Flatten()(keras.layers.Conv2D(8, 3, padding="same")(images))
+    f = keras.layers.Lambda(lambda z: z * 1.0)(f)
+    h0, c0 = keras.layers.Dense(units)(f), keras.layers.Dense(units)(f)
+    e = keras.layers.Embedding(vocab_size, 16)(tokens)
+    seq = keras.layers.LSTM(units, return_sequences=True)(e, initial_state=[h0, c0])
+    return keras.Model([images, tokens], keras.layers.Dense(vocab_size, activation="softmax")(seq))
+"""
+
+
+@pytest.mark.parametrize("source", [SUBCLASSED, LAMBDA], ids=["subclassed", "lambda"])
+def test_a_captioner_safe_mode_cannot_load_is_left_to_the_notebook_and_flagged(source, tmp_path):
+    """Loading it would run the student's code in the grader: it is not verified, its in-notebook
+    score stands, and apply_verification flags it for the instructor."""
+    v = cheating(source, "06_image_captioning", "build_captioner_code")
+    b = v["build_captioner"]
+    assert not b["verified"] and b["points"] == 0
+    assert "safe_mode" in b["unverified"] and "in-notebook result stands" in b["message"]
+    assert v["convlstm_cell_forward"]["verified"] and v["convlstm_cell_forward"]["points"] == 3
+    from rnnkit.grading import autograde
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    flags = autograde.apply_verification(db, "nobody", "06_image_captioning", v)
+    assert any(f.startswith("build_captioner: not verified, the in-notebook score stands (")
+               and "safe_mode" in f for f in flags), flags

@@ -23,6 +23,7 @@ beam search defined in the notebook (narrow beams; it keeps finished captions); 
 BLEU (tokenize="none", no smoothing); keras.layers.ConvLSTM2D; for the model, probes of its
 interface and a short, seeded training run that must beat a stated token-accuracy floor.
 """
+import contextlib
 import itertools
 
 import numpy as np
@@ -583,40 +584,54 @@ def token_accuracy(probs, targets):
     return float(hits.sum() / max(1, keep.sum()))
 
 
-def train_captioner(fn, image_shape, vocab_size, units, training):
-    """Build the student's model, probe it, train it on a seeded budget, return token accuracy.
-
-    The budget is fixed (training: seed, n_train, n_val, max_digits, epochs; Adam at
-    TRAINING["learning_rate"], batch TRAINING["batch_size"]), so a score does not depend on how
-    long a notebook trained its own model.
-    """
+@contextlib.contextmanager
+def _seeded(seed):
+    """Keras, TF, NumPy and Python seeded with `seed`; the student's Python and NumPy generators
+    are given back as they were."""
     import random
     _, keras = import_tf()
-    # Seeded for a reproducible score; the student's Python and NumPy generators are restored.
     saved = random.getstate(), np.random.get_state()
     try:
-        keras.utils.set_random_seed(training["seed"])
-        return _train(fn, image_shape, vocab_size, units, training)
+        keras.utils.set_random_seed(seed)
+        yield
     finally:
         random.setstate(saved[0])
         np.random.set_state(saved[1])
 
 
-def _train(fn, image_shape, vocab_size, units, training):
+def build_seeded(fn, image_shape, vocab_size, units, training):
+    """Where the student's function runs: the model it builds, its weights drawn from the seed."""
+    with _seeded(training["seed"]):
+        return fn(image_shape, vocab_size, units)
+
+
+def train_built(model, image_shape, vocab_size, units, training):
+    """Probe a built captioner, train it on a seeded budget, return its token accuracy.
+
+    The budget is fixed (training: seed, n_train, n_val, max_digits, epochs; Adam at
+    TRAINING["learning_rate"], batch TRAINING["batch_size"]), so a score does not depend on how
+    long a notebook trained its own model. Seeded again here, so that a model built in one
+    process and trained in another (the verification pass) scores as one built and trained in
+    the notebook.
+    """
     from rnnkit import data
     _, keras = import_tf()
-    caps = data.digit_captions(n_train=training["n_train"], n_val=training["n_val"],
-                               max_digits=training["max_digits"], seed=training["seed"])
-    model = fn(image_shape, vocab_size, units)
-    probe_captioner(model, caps["x_val"][:8], caps["y_val"][:8, :-1], vocab_size)
-    model.compile(optimizer=keras.optimizers.Adam(TRAINING["learning_rate"]),
-                  loss="sparse_categorical_crossentropy")
-    model.fit([caps["x_train"], caps["y_train"][:, :-1]], caps["y_train"][:, 1:],
-              batch_size=TRAINING["batch_size"], epochs=training["epochs"], verbose=0, shuffle=True)
-    probs = _probs(model, caps["x_val"], caps["y_val"][:, :-1])   # eager: no second graph to trace
+    with _seeded(training["seed"]):
+        caps = data.digit_captions(n_train=training["n_train"], n_val=training["n_val"],
+                                   max_digits=training["max_digits"], seed=training["seed"])
+        probe_captioner(model, caps["x_val"][:8], caps["y_val"][:8, :-1], vocab_size)
+        model.compile(optimizer=keras.optimizers.Adam(TRAINING["learning_rate"]),
+                      loss="sparse_categorical_crossentropy")
+        model.fit([caps["x_train"], caps["y_train"][:, :-1]], caps["y_train"][:, 1:],
+                  batch_size=TRAINING["batch_size"], epochs=training["epochs"], verbose=0, shuffle=True)
+        probs = _probs(model, caps["x_val"], caps["y_val"][:, :-1])   # eager: no second graph to trace
     return token_accuracy(probs, caps["y_val"][:, 1:])
 
 
+def train_captioner(fn, image_shape, vocab_size, units, training):
+    """Build the student's model, probe it, train it on a seeded budget, return token accuracy."""
+    model = build_seeded(fn, image_shape, vocab_size, units, training)
+    return train_built(model, image_shape, vocab_size, units, training)
 
 
 def _captioner_case(label, seed, hidden=False, **sizes):
@@ -631,7 +646,7 @@ register(Exercise(
     reference_name=f"the captioning contract (token accuracy at least {TOKEN_ACCURACY_FLOOR})",
     reference=_captioner_reference,
     make_inputs=_captioner_inputs,
-    runner=train_captioner,
+    runner=train_captioner, collect=build_seeded, finish=train_built,
     cases=[
         _captioner_case("visible strips of 1-4 digits", 641, max_digits=4, n_train=4000, epochs=3),
         _captioner_case("hidden strips of 1-3 digits", 1641, True, max_digits=3, n_train=3000,

@@ -270,11 +270,14 @@ def _softmax_t(logits, temperature):
     return e / e.sum()
 
 
-def _sample_frequencies(fn, logits, temperature, rng):
-    """Draw DRAWS samples twice with generators seeded alike; return the frequencies (V,).
+def _draw_samples(fn, logits, temperature, rng):
+    """Where the student's function runs: DRAWS samples twice, with generators seeded alike.
 
     `rng` is the seed of the case: the student's function receives np.random.default_rng(rng)
     and must draw from it, so that the two runs agree sample for sample.
+
+    Returns:
+        (samples (2, DRAWS) int64, 1 if the second run's generator was never drawn from else 0)
     """
     V = len(logits)
     runs, untouched = [], False
@@ -292,9 +295,21 @@ def _sample_frequencies(fn, logits, temperature, rng):
             if not 0 <= value < V:
                 raise Problem(f"it returned {value}, outside [0, {V})")
             samples.append(int(value))
-        runs.append(np.array(samples))
+        runs.append(samples)
         untouched = generator.bit_generator.state == before
-    if not np.array_equal(*runs):
+    return np.array(runs, dtype=np.int64), int(untouched)
+
+
+def _frequencies(collected, logits, temperature, rng):
+    """The frequencies (V,) of the first run's samples, once both runs are shown to use rng."""
+    V = len(logits)
+    runs, untouched = collected
+    runs = np.asarray(runs)
+    # What comes back from the sandbox is checked again: it is data, not the function's word.
+    if runs.shape != (2, DRAWS) or runs.dtype.kind not in "iu" or ((runs < 0) | (runs >= V)).any():
+        raise Problem(f"its samples came back as {runs.dtype} {runs.shape}; expected (2, {DRAWS}) "
+                      f"ints in [0, {V})")
+    if not np.array_equal(runs[0], runs[1]):
         raise Problem("it does not draw from its rng argument: two runs with generators seeded "
                       "alike gave different samples (use rng.choice or rng.random, not np.random)")
     greedy = np.all(runs[0] == np.argmax(logits))
@@ -305,6 +320,11 @@ def _sample_frequencies(fn, logits, temperature, rng):
     return np.bincount(runs[0], minlength=V) / DRAWS
 
 
+def _sample_frequencies(fn, logits, temperature, rng):
+    """Draw DRAWS samples twice with generators seeded alike; return the frequencies (V,)."""
+    return _frequencies(_draw_samples(fn, logits, temperature, rng), logits, temperature, rng)
+
+
 register(Exercise(
     name="sample_next", notebook=NOTEBOOK, points=2,
     args=("logits", "temperature", "rng"),
@@ -312,7 +332,7 @@ register(Exercise(
     reference_name=f"softmax(logits / temperature) (frequencies of {DRAWS} samples)",
     reference=lambda logits, temperature, rng: _softmax_t(logits, temperature),
     make_inputs=_sample_inputs,
-    runner=_sample_frequencies,
+    runner=_sample_frequencies, collect=_draw_samples, finish=_frequencies,
     atol=0.035, rtol=0.0,        # 5 standard deviations of a frequency
     cases=[
         Case("visible temperature 1", 451, dict(V=5, temperature=1.0)),

@@ -117,8 +117,9 @@ def apply_verification(db_url, student, assignment, verdicts, scores=None):
         scores: a dict to fill with {exercise name: (in-notebook points, verified points)}
             for each verified exercise the gradebook holds a grade of.
 
-    Returns one-line flags: each exercise whose score changed, a failed verification run, and
-    solution cells that do what honest ones do not (verify.suspicious).
+    Returns one-line flags: each exercise whose score changed, each that could not be verified
+    (verify.Unverifiable), a failed verification run, and solution cells that do what honest ones
+    do not (verify.suspicious).
     """
     from nbgrader.api import Gradebook, MissingEntry
     from rnnkit import registry
@@ -130,6 +131,9 @@ def apply_verification(db_url, student, assignment, verdicts, scores=None):
     with Gradebook(db_url) as gb:
         for e in registry.for_notebook(assignment):
             v = verdicts.get(e.name)
+            if v and v.get("unverified"):
+                flags.append(f"{e.name}: not verified, the in-notebook score stands "
+                             f"({v['unverified'][:160]})")
             if not v or not v.get("verified"):
                 continue
             try:

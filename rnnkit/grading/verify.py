@@ -10,11 +10,15 @@ can change what the tests see (replace numpy.testing, rnnkit's check, builtins..
                                   and reaches the verdict with the checks engine (checks.judge)
 
 A function that calls the Keras layer or TF op it is checked against fails ("implement by hand").
-Exercises checked by a runner (training a model, sampling) are not verified here yet: their
-in-notebook result stands (`verified` is False for them).
+Exercises checked by a runner (sampling, training a model) are cut in two (Exercise.collect and
+.finish): the sandbox collects plain data (the samples drawn; the model built, as a .keras file),
+this process finishes (counts the samples; loads the model with safe_mode, probes, trains and
+scores it). A model that safe_mode cannot load (a subclassed model, a custom or Lambda layer) is
+not verified: its in-notebook result stands, `verified` is False and `unverified` says why.
 """
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -95,16 +99,62 @@ class _Other:
     """Stands for a returned object that is not numbers (named like its type in messages)."""
 
 
-def _decode(enc, arrays):
+class Unverifiable(Exception):
+    """What came back cannot be judged here (a model safe_mode will not load): not a failure."""
+
+
+def _decode(enc, arrays, exercise, outputs):
     from rnnkit import checks
     t = enc.get("t")
     if t == "problem":
-        return checks.Returned(problem=str(enc.get("problem", ""))[:500])
-    return checks.Returned(value=_value(enc, arrays))
+        named = [m for m in exercise.mistakes if m.name == enc.get("mistake")]
+        return checks.Returned(problem=str(enc.get("problem", ""))[:500],
+                               mistake=named[0] if named else None)
+    return checks.Returned(value=_value(enc, arrays, outputs))
 
 
-def _value(enc, arrays):
+_UNLOADABLE = ("its model cannot travel as a .keras file loaded with safe_mode, as subclassed "
+               "models, custom layers and Lambda layers cannot")
+MODEL_FILE = re.compile(r"model\d{1,4}\.keras")
+MODEL_BYTES = 64 << 20
+
+
+def _load_model(enc, outputs):
+    """The keras.Model a .keras file from the sandbox holds, loaded with safe_mode (no code runs)."""
+    if "error" in enc or not MODEL_FILE.fullmatch(str(enc.get("k", ""))):
+        raise Unverifiable(f"{_UNLOADABLE}: it could not be saved "
+                           f"({' '.join(str(enc.get('error', 'no file')).split())[:150]})")
+    path = os.path.join(outputs, enc["k"])
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > MODEL_BYTES:
+        raise Unverifiable("its .keras file is missing or too large")
+    from rnnkit.runtime import import_tf
+    _, keras = import_tf()
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        raise Unverifiable(f"{_UNLOADABLE} ({type(exc).__name__}: {' '.join(str(exc).split())[:150]})"
+                           ) from None
+
+
+def _finish(exercise, case, returned):
+    """The runner's value from what `collect` returned in the sandbox: exercise.finish, run here."""
+    from rnnkit import checks, registry
+    if returned.problem:
+        return returned
+    inputs = checks.make_inputs(exercise, case)
+    with checks._quiet():
+        try:
+            return checks.Returned(exercise.finish(returned.value, **inputs))
+        except registry.Problem as exc:
+            return checks.Returned(problem=str(exc), mistake=exc.mistake)
+        except Exception as exc:
+            return checks.Returned(problem=checks._describe_exception(exc))
+
+
+def _value(enc, arrays, outputs):
     t = enc.get("t")
+    if t == "model":
+        return _load_model(enc, outputs)
     if t == "none":
         return None
     if t == "number":
@@ -113,7 +163,7 @@ def _value(enc, arrays):
     if t == "array":
         return arrays[enc["k"]]
     if t in ("tuple", "list"):
-        items = [_value(e, arrays) for e in enc.get("items", [])]
+        items = [_value(e, arrays, outputs) for e in enc.get("items", [])]
         return tuple(items) if t == "tuple" else items
     return type(str(enc.get("type", "object"))[:40], (_Other,), {})()
 
@@ -144,17 +194,18 @@ def verify(notebook, assignment, limits=None):
 
     Returns:
         {exercise name: {"points": earned, "max": points, "passed": bool, "message": str,
-                         "verified": bool}}; plus "_cells" (the errors the notebook's cells
-        raised there, one line each), "_suspicious" (solution cells doing what honest ones do
-        not, see suspicious()) and "_error" (one line) when the run itself failed.
+                         "verified": bool, "unverified": why not (when it could not be)}};
+        plus "_cells" (the errors the notebook's cells raised there, one line each),
+        "_suspicious" (solution cells doing what honest ones do not, see suspicious()) and
+        "_error" (one line) when the run itself failed.
     """
     import nbformat
     from rnnkit import checks, registry
     from rnnkit.grading import sandbox
     nb = nbformat.reads(notebook, as_version=4) if isinstance(notebook, str) else notebook
     exercises = registry.for_notebook(assignment)
-    verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "verified": e.runner is None,
-                         "message": "not run"} for e in exercises}
+    verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "message": "not run",
+                         "verified": e.runner is None or e.collect is not None} for e in exercises}
     verdicts["_suspicious"] = suspicious(nb)
     work = tempfile.mkdtemp(prefix="rnnkit-verify-")
     inputs, outputs = os.path.join(work, "in"), os.path.join(work, "out")
@@ -179,13 +230,20 @@ def verify(notebook, assignment, limits=None):
             return verdicts
         for e in exercises:
             entry = report.get("exercises", {}).get(e.name)
-            if e.runner is not None:
+            if e.runner is not None and e.collect is None:
                 verdicts[e.name]["message"] = "checked by a runner: the in-notebook result stands"
                 continue
             if not entry or len(entry.get("returned", [])) != len(e.cases):
                 verdicts[e.name]["message"] = "no result for this function"
                 continue
-            returned = [_decode(enc, arrays) for enc in entry["returned"]]
+            try:
+                returned = [_decode(enc, arrays, e, outputs) for enc in entry["returned"]]
+            except Unverifiable as exc:
+                verdicts[e.name].update(verified=False, unverified=str(exc),
+                                        message=f"not verified: {exc}; the in-notebook result stands")
+                continue
+            if e.collect is not None:
+                returned = [_finish(e, c, r) for c, r in zip(e.cases, returned)]
             calls = {h: int(entry.get("calls", {}).get(h, 0)) for h in e.must_call}
             results = []
             for hidden in (False, True):

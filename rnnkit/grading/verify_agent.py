@@ -10,11 +10,14 @@ Written to OUT/: returned.npz (every array returned, no pickles) and returned.js
      "exercises": {name: {"returned": [value encoding per case], "calls": {helper: n},
                           "trapped": ["keras.layers.SimpleRNNCell", ...]}}}
 A value encoding is {"t": "none"}, {"t": "number", "v": n}, {"t": "array", "k": key in returned.npz},
-{"t": "tuple"|"list", "items": [...]}, {"t": "other", "type": type name} or
-{"t": "problem", "problem": text}.
+{"t": "tuple"|"list", "items": [...]}, {"t": "other", "type": type name},
+{"t": "model", "k": "model<n>.keras"} (a keras.Model, saved beside them) or {"t": "model", "error":
+why it could not be saved}, or {"t": "problem", "problem": text, "mistake": name (if one is named)}.
+Exercises checked by a runner return what their `collect` returns, not the runner's value.
 """
 import contextlib
 import io
+import itertools
 import json
 import re
 import signal
@@ -60,7 +63,29 @@ def _set_traps(exercises, hits):
     return labels
 
 
+MODEL_BYTES = 64 << 20      # a .keras file larger than this is not handed to the grader
+_MODEL_NUMBERS = itertools.count()
+_OUT = ["."]                # the output folder, made absolute before any cell runs
+
+
+def _encode_model(model):
+    """Save a keras.Model as model<k>.keras beside returned.npz; its encoding says where, or why not."""
+    import os
+    name = f"model{next(_MODEL_NUMBERS)}.keras"
+    path = os.path.join(_OUT[0], name)     # not the working directory: a cell may have changed it
+    try:
+        model.save(path)
+    except Exception as exc:
+        return {"t": "model", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    if os.path.getsize(path) > MODEL_BYTES:
+        os.remove(path)
+        return {"t": "model", "error": f"its .keras file is over {MODEL_BYTES >> 20} MB"}
+    return {"t": "model", "k": name}
+
+
 def _encode(value, arrays, depth=0):
+    if "keras" in sys.modules and isinstance(value, sys.modules["keras"].Model):
+        return _encode_model(value)
     if value is None:
         return {"t": "none"}
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
@@ -79,6 +104,14 @@ def _encode(value, arrays, depth=0):
     key = f"a{len(arrays)}"
     arrays[key] = np.array(arr, dtype=np.float64 if arr.dtype.kind == "f" else arr.dtype)
     return {"t": "array", "k": key}
+
+
+def _problem(returned):
+    """A Returned's problem, with the name of the catalogued mistake it reveals (if any)."""
+    encoded = {"t": "problem", "problem": returned.problem}
+    if returned.mistake is not None:
+        encoded["mistake"] = returned.mistake.name
+    return encoded
 
 
 CELL_SECONDS = 20      # real time one cell, or one call of a graded function, may take here
@@ -164,7 +197,9 @@ def main(cells_path, out_dir, assignment):
 
 
 def _main(cells_path, out_dir, assignment):
+    import os
     from rnnkit import checks, registry
+    _OUT[0] = os.path.abspath(out_dir)
     with open(cells_path, encoding="utf-8") as f:
         cells = json.load(f)
     exercises = registry.for_notebook(assignment)
@@ -182,7 +217,7 @@ def _main(cells_path, out_dir, assignment):
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
     arrays, report = {}, {"cells": errors, "exercises": {}}
     for e in exercises:
-        if e.runner is not None:
+        if e.runner is not None and e.collect is None:
             continue
         fn = namespace.get(e.name)
         hits.clear()
@@ -192,19 +227,19 @@ def _main(cells_path, out_dir, assignment):
                 for case in e.cases:
                     try:
                         with _bounded(restore):
-                            r = checks.call_case(e, fn, case)
+                            r = checks.call_case(e, fn, case, collect=e.collect is not None)
+                            encoded = (_problem(r) if r.problem else _encode(r.value, arrays))
                     except _TimeUp as exc:           # between call_case's own handlers
-                        r = checks.Returned(problem=f"it ran {exc}")
-                    entry["returned"].append({"t": "problem", "problem": r.problem} if r.problem
-                                             else _encode(r.value, arrays))
+                        encoded = _problem(checks.Returned(problem=f"it ran {exc}"))
+                    entry["returned"].append(encoded)
             entry["calls"] = dict(counts)
         else:
             problem = f"no function called {e.name} is defined"
             entry["returned"] = [{"t": "problem", "problem": problem}] * len(e.cases)
         entry["trapped"] = [labels[e.name]] if labels.get(e.name) in hits else []
         report["exercises"][e.name] = entry
-    np.savez(f"{out_dir}/returned.npz", **arrays)
-    with open(f"{out_dir}/returned.json", "w", encoding="utf-8") as f:
+    np.savez(os.path.join(_OUT[0], "returned.npz"), **arrays)
+    with open(os.path.join(_OUT[0], "returned.json"), "w", encoding="utf-8") as f:
         json.dump(report, f)
 
 
