@@ -6,7 +6,9 @@ last one writes. So:
 
     prepare   (this process)  nbgrader's own sanitize preprocessors -> the notebook to execute
     execute   (workers)       nbgrader's Execute preprocessor, in kernels forked from a zygote
-                              (execute.py); local processes by default, or a Dask cluster
+                              (execute.py); local processes by default, or a Dask cluster;
+                              the verification pass (verify.py) is a second job per notebook,
+                              run beside the first
     record    (this process)  nbgrader's autograde with Execute replaced by the executed
                               notebook (Replay): the same SaveAutoGrades, late penalties and
                               autograded/ file as plain `nbgrader autograde`; then feedback
@@ -188,31 +190,48 @@ def default_jobs():
 
 
 class _LocalWorkers:
-    """Worker processes on this machine, sharing one zygote."""
+    """Worker processes on this machine, sharing one zygote.
 
-    def __init__(self, jobs, use_zygote):
+    Everything starts at once and in the background (the zygote's imports, each worker's imports
+    and sandbox server), while the coordinator prepares the notebooks; run() waits for the zygote.
+    """
+
+    def __init__(self, jobs, use_zygote, verify=True):
         import tempfile
         from rnnkit.grading import zygote
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
-            self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"))
+            self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
+                                        wait=False)
             os.environ.update(self.zygote.env())
         # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, default_jobs() // jobs)))
         self.jobs = jobs
+        self.sandbox = None
+        if verify:      # one sandbox server for all the workers (the verification pass)
+            from rnnkit.grading import sandbox, verify as verification
+            self.sandbox = sandbox.Sandbox(verification.PRELOAD, wait=False,
+                                           env={"NBGRADER_EXECUTION": "autograde"})
         self.pool = self._new_pool()
         self.where = f"{jobs} local worker{'s' * (jobs > 1)}" + (", warm kernels" if self.zygote else "")
 
     def _new_pool(self):
         import concurrent.futures
         import multiprocessing
-        return concurrent.futures.ProcessPoolExecutor(
+        pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_quiet_worker)
+            initializer=_quiet_worker, initargs=(self.sandbox and self.sandbox.control,))
+        for _ in range(self.jobs):      # a pool starts its processes as work arrives: start them now
+            pool.submit(int)
+        return pool
 
     def run(self, jobs):
         import concurrent.futures
         from concurrent.futures.process import BrokenProcessPool
+        if self.zygote:
+            self.zygote.wait()
+        if self.sandbox:
+            self.sandbox.wait()
         pending = list(jobs)
         for attempt in range(2):        # a worker process that dies takes its pool down: one retry
             futures = {self.pool.submit(_execute, job): job for job in pending}
@@ -229,6 +248,8 @@ class _LocalWorkers:
 
     def close(self):
         self.pool.shutdown(cancel_futures=True)
+        if self.sandbox:
+            self.sandbox.close()
         if self.zygote:
             for name in self.zygote.env():
                 os.environ.pop(name, None)
@@ -261,26 +282,53 @@ class _DaskWorkers:
         self.client.close()
 
 
-def _quiet_worker():
-    """Set up a local worker: it dies with the grader, and its kernels' chatter stays off the report."""
+def _joined(first, second):
+    """One result from a submission's execute and verify results (either may come first)."""
+    parts = {p.get("kind", "execute"): p for p in (first, second) if p is not None}
+    result = dict(parts.get("execute") or {"key": second["key"], "notebook": None,
+                                           "error": "no execution result"})
+    if "verify" in parts:
+        result["phases"] = dict(result.get("phases", {}), **parts["verify"].get("phases", {}))
+        result["verified"] = parts["verify"].get("verified") or {
+            "_error": f"the verification run failed ({parts['verify'].get('error', 'no result')})"}
+    return result
+
+
+def _quiet_worker(sandbox_control=None):
+    """Set up a local worker: it dies with the grader, and its kernels' chatter stays off the report.
+
+    Its verification runs go to the coordinator's sandbox server (`sandbox_control`, when given).
+    It also warms up while the coordinator prepares the batch: the modules its jobs import.
+    """
     from rnnkit.grading.zygote import die_with_parent
     die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     os.close(devnull)
+    if sandbox_control is not None:
+        from rnnkit.grading import sandbox, verify
+        sandbox.adopt(sandbox_control, verify.PRELOAD)
+    try:        # a failure here is met again, and reported, by the first job
+        from rnnkit.grading import execute  # noqa: F401  (nbclient, nbgrader, the kernel manager)
+        if sandbox_control is not None:        # the verdicts are reached with Keras, here
+            from rnnkit.runtime import import_tf
+            import_tf()
+            import rnnkit.exercises  # noqa: F401
+    except Exception:
+        pass
 
 
 def _execute(job):
-    from rnnkit.grading.execute import execute_job
-    return execute_job(job)
+    from rnnkit.grading.execute import run_job
+    return run_job(job)
 
 
 def _result_of(future, job):
     try:
         return future.result()
     except Exception as exc:  # the worker itself died (not the kernel): report, go on
-        return {"key": job["key"], "notebook": None, "phases": {},
+        return {"key": job["key"], "kind": job.get("kind", "execute"), "notebook": None, "phases": {},
                 "error": f"grading worker failed: {type(exc).__name__}: {exc}"[:300]}
 
 
@@ -326,6 +374,16 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
     pipeline = _Pipeline(root)
     if cell_timeout is not None:
         pipeline.execute_config["timeout"] = cell_timeout
+    # The workers start first: their start-up overlaps the preparation of the notebooks.
+    workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
+               else _LocalWorkers(jobs or default_jobs(), use_zygote, verify))
+    try:
+        return _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify)
+    finally:
+        workers.close()
+
+
+def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify):
     queue = []
     for s in gradable:
         t = time.perf_counter()
@@ -336,35 +394,37 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             outcomes[(s.student, s.assignment)].problem = "autograde failed: " + _last_line(str(exc))
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
-        queue.append({"key": [s.student, s.assignment, s.assignment], "notebook": notebook,
-                      "config": pipeline.execute_config, "verify": verify})
+        key = [s.student, s.assignment, s.assignment]
+        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config})
+        if verify:      # a job of its own, so that the two halves of one notebook run side by side
+            queue.append({"key": key, "notebook": notebook, "kind": "verify"})
 
     nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors())
-    workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
-               else _LocalWorkers(jobs or default_jobs(), use_zygote))
-    done = failed = len(gradable) - len(queue)
-    try:
+    done = failed = len(gradable) - sum(job.get("kind") != "verify" for job in queue)
+    halves = {}         # (student, assignment) -> the first result of its two jobs
+    if progress:
+        progress(done, len(gradable), failed, where=workers.where)
+    for part in workers.run(queue):
+        student, assignment, _ = part["key"]
+        if verify and (student, assignment) not in halves:
+            halves[(student, assignment)] = part
+            continue
+        result = _joined(halves.pop((student, assignment), None), part)
+        outcome = outcomes[(student, assignment)]
+        outcome.phases.update(result.get("phases", {}))
+        outcome.flags += result.get("flags", [])
+        if result["notebook"] is None:
+            outcome.problem = "autograde failed: " + result["error"]
+        else:
+            t = time.perf_counter()
+            problem = _record(pipeline, nbapi, result, feedback, outcome)
+            outcome.phases["record"] = time.perf_counter() - t
+            outcome.ok = not problem.startswith("autograde failed")
+            outcome.problem = problem
+        done += 1
+        failed += not outcome.ok
         if progress:
-            progress(done, len(gradable), failed, where=workers.where)
-        for result in workers.run(queue):
-            student, assignment, _ = result["key"]
-            outcome = outcomes[(student, assignment)]
-            outcome.phases.update(result.get("phases", {}))
-            outcome.flags += result.get("flags", [])
-            if result["notebook"] is None:
-                outcome.problem = "autograde failed: " + result["error"]
-            else:
-                t = time.perf_counter()
-                problem = _record(pipeline, nbapi, result, feedback, outcome)
-                outcome.phases["record"] = time.perf_counter() - t
-                outcome.ok = not problem.startswith("autograde failed")
-                outcome.problem = problem
-            done += 1
-            failed += not outcome.ok
-            if progress:
-                progress(done, len(gradable), failed)
-    finally:
-        workers.close()
+            progress(done, len(gradable), failed)
     return [outcomes[(s.student, s.assignment)] for s in gradable]
 
 

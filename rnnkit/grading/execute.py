@@ -1,21 +1,26 @@
-"""The worker's job: execute one sanitized notebook the way `nbgrader autograde` does, return plain data.
+"""The worker's jobs: execute one sanitized notebook the way `nbgrader autograde` does, or verify
+it; return plain data.
 
 A job is a dict that crosses process (and, with Dask, machine) boundaries as JSON-able data:
     {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
-     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...}, "verify": True}
-The result:
-    {"key": ..., "notebook": <executed JSON string> or None, "error": "" or one line,
-     "phases": {"kernel start": s, "imports": s, "cells": s, "verify": s}, "host": name,
-     "verified": verify.verify()'s verdicts (when asked for)}
+     "kind": "execute" (the default) or "verify",
+     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...}}
+An execute job's result:
+    {"key": ..., "kind": "execute", "notebook": <executed JSON string> or None,
+     "error": "" or one line, "phases": {"kernel start": s, "imports": s, "cells": s},
+     "flags": [...], "host": name}
+A verify job's result (the two jobs of a submission are independent: they run side by side):
+    {"key": ..., "kind": "verify", "verified": verify.verify()'s verdicts, "phases": {"verify": s},
+     "host": name}
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
 environment, in a scratch working directory; the kernel is confined (jail.py: its own uid,
 rlimits, Landlock; `"jail": False` in the job to skip) and the output kept per cell is capped.
-Then the same solution code runs again in a sandbox for the verification pass (verify.py), whose
-verdicts come back with the result. Kernels come from a zygote (see zygote.py) when one is
-running: the coordinator starts one per machine for local workers; a Dask worker starts its own
-on first use.
+The verification pass (verify.py) is a job of its own: the same solution code runs again in a
+sandbox, beside the execution, and its verdicts come back in its result. Kernels come from a
+zygote (see zygote.py) when one is running: the coordinator starts one per machine for local
+workers; a Dask worker starts its own on first use.
 """
 import datetime
 import os
@@ -176,12 +181,33 @@ def _jail_dirs(scratch, use_jail):
     return work
 
 
+def run_job(job):
+    """Run an execute or a verify job (see the module docstring); never raises."""
+    return verify_job(job) if job.get("kind") == "verify" else execute_job(job)
+
+
+def verify_job(job):
+    """The verification pass's verdicts on `job["notebook"]` (verify.py); never raises."""
+    result = {"key": job["key"], "kind": "verify", "phases": {}, "host": socket.gethostname()}
+    t = time.time()
+    try:
+        from rnnkit.grading.verify import verify
+        result["verified"] = verify(job["notebook"], job["key"][1])
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        result["verified"] = {"_error": f"the verification run failed ({type(exc).__name__}: "
+                                        f"{text[-1] if text else ''})"[:200]}
+    result["phases"]["verify"] = time.time() - t
+    return result
+
+
 def execute_job(job):
     """Execute `job["notebook"]` with nbgrader's Execute preprocessor; never raises."""
     import nbformat
     from traitlets.config import Config
     from rnnkit.grading import workspace
-    result = {"key": job["key"], "notebook": None, "error": "", "phases": {}, "host": socket.gethostname()}
+    result = {"key": job["key"], "kind": "execute", "notebook": None, "error": "", "phases": {},
+              "host": socket.gethostname()}
     scratch = tempfile.mkdtemp(prefix="rnnkit-exec-")
     saved = os.environ.get("NBGRADER_EXECUTION")
     try:
@@ -193,7 +219,6 @@ def execute_job(job):
         config = Config({"Execute": dict(job.get("config", {}))})
         os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
         started = time.time()
-        source = nbformat.reads(job["notebook"], as_version=4)
         execute = _grading_execute()(config=config, kernel_manager_class=ForkKernelManager)
         nb, _ = execute(nb, {"metadata": {"path": workdir}})
         result["phases"] = _phases(nb, started, time.time())
@@ -202,11 +227,6 @@ def execute_job(job):
             result["flags"].append(f"the kernel died in cell {execute.died_at + 1}: "
                                    "the cells from there on score 0 in the notebook")
         result["notebook"] = nbformat.writes(nb)
-        if job.get("verify", True):
-            from rnnkit.grading.verify import verify
-            t = time.time()
-            result["verified"] = verify(source, job["key"][1])
-            result["phases"]["verify"] = time.time() - t
     except Exception as exc:  # reported per submission; the batch goes on
         text = str(exc).strip().splitlines()
         result["error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]

@@ -153,8 +153,11 @@ class Sandbox:
     Thread-safe: runs from several threads proceed in parallel, each in its own processes.
     """
 
-    def __init__(self, preload=DEFAULT_PRELOAD, timeout=120):
+    def __init__(self, preload=DEFAULT_PRELOAD, timeout=120, wait=True, env=None):
+        """Start the server (with `env` added to its filtered environment); wait=False returns
+        at once: runs asked for meanwhile wait in the control socket until it is ready."""
         self.preload = tuple(preload)
+        self.timeout = timeout
         self._lock = threading.Lock()
         self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # -P: no cwd on sys.path, so a repository root is not importable (nor allowed) by accident.
@@ -162,12 +165,27 @@ class Sandbox:
             [sys.executable, "-P", "-m", "rnnkit.grading.sandbox", "serve", str(theirs.fileno()),
              json.dumps(self.preload)],
             pass_fds=[theirs.fileno()], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=_server_env(), cwd="/", text=True)
+            env=dict(_server_env(), **(env or {})), cwd="/", text=True)
         theirs.close()
-        ready = select.select([self.proc.stdout], [], [], timeout)[0]
+        self.ready = False
+        if wait:
+            self.wait()
+
+    def wait(self):
+        """Block until the server has preloaded (it prints "ready")."""
+        if self.ready:
+            return
+        ready = select.select([self.proc.stdout], [], [], self.timeout)[0]
         if not ready or self.proc.stdout.readline().strip() != "ready":
             self.close()
             raise RuntimeError(f"the sandbox server did not start (exit code {self.proc.poll()})")
+        self.ready = True
+
+    @property
+    def control(self):
+        """The control socket: hand it to other processes (multiprocessing passes sockets) and
+        they run in this server too (see adopt)."""
+        return self._ctl
 
     def run(self, code, inputs_dir, outputs_dir, limits=None, readable=()):
         """Run `code` sandboxed; see the module docstring. Returns a Result."""
@@ -213,17 +231,40 @@ _shared = {}
 _shared_lock = threading.Lock()
 
 
-def run(code, inputs_dir, outputs_dir, limits=None, preload=DEFAULT_PRELOAD, readable=()):
-    """Run `code` in a sandbox from a server shared per `preload` (started on first use)."""
+class _Adopted(Sandbox):
+    """A server another process started, reached through its control socket."""
+
+    def __init__(self, control, preload):
+        self.preload, self._ctl, self._lock = tuple(preload), control, threading.Lock()
+        self.proc = None
+
+    def close(self):
+        self._ctl.close()
+
+
+def adopt(control, preload=DEFAULT_PRELOAD):
+    """Run this process's sandboxed code for `preload` in the server whose control socket
+    (Sandbox.control) this is: several worker processes then share one server."""
+    with _shared_lock:
+        _shared[tuple(preload)] = _Adopted(control, preload)
+
+
+def shared(preload=DEFAULT_PRELOAD):
+    """The server shared in this process for `preload`, started now if none runs."""
     key = tuple(preload)
     with _shared_lock:
         box = _shared.get(key)
-        if box is None or box.proc.poll() is not None:
+        if box is None or (box.proc is not None and box.proc.poll() is not None):
             box = _shared[key] = Sandbox(key)
             if len(_shared) == 1:
                 import atexit
                 atexit.register(close_all)
-    return box.run(code, inputs_dir, outputs_dir, limits, readable)
+    return box
+
+
+def run(code, inputs_dir, outputs_dir, limits=None, preload=DEFAULT_PRELOAD, readable=()):
+    """Run `code` in a sandbox from a server shared per `preload` (started on first use)."""
+    return shared(preload).run(code, inputs_dir, outputs_dir, limits, readable)
 
 
 def close_all():

@@ -22,12 +22,12 @@ starts ordinary kernels, so grading works everywhere and is only faster where th
 """
 import json
 import os
+import select
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import time
 
 ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
 _JAIL_ENV = "RNNKIT_KERNEL_JAIL"  # = jail.ENV, read without importing jail (and ctypes) here
@@ -142,7 +142,6 @@ def _become_kernel(request, fds, listener, conns):
 
 def serve(path):
     """Preload, then fork a kernel per request on the Unix socket `path` until terminated."""
-    import select
     from rnnkit.grading import jail
     die_with_parent(signal.SIGTERM)
     _preload()
@@ -228,15 +227,25 @@ class Zygote:
         ...     os.environ.update(z.env())              # kernels started now come from the zygote
     """
 
-    def __init__(self, path, timeout=120):
+    def __init__(self, path, timeout=120, wait=True):
+        """Start the server; with wait=False return at once and call wait() before the first kernel."""
         self.path = path
+        self.timeout = timeout
+        self.ready = False
         self.proc = subprocess.Popen([sys.executable, "-m", "rnnkit.grading.zygote", "serve", path],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        deadline = time.time() + timeout
-        line = self.proc.stdout.readline()          # blocks until preloaded
-        if line.strip() != "ready" or time.time() > deadline:
+        if wait:
+            self.wait()
+
+    def wait(self):
+        """Block until the server has preloaded and listens (it prints "ready")."""
+        if self.ready:
+            return
+        readable = select.select([self.proc.stdout], [], [], self.timeout)[0]
+        if not readable or self.proc.stdout.readline().strip() != "ready":
             self.close()
             raise RuntimeError(f"the grading zygote did not start (exit code {self.proc.poll()})")
+        self.ready = True
 
     def env(self):
         return {ENV: self.path}
