@@ -230,3 +230,34 @@ def test_a_grader_that_is_not_root_still_confines_what_it_can(tmp_path):
     assert "rlimits" in protections and data == 6 << 30
     assert wrote == (not sandbox.landlock_abi())
     assert any(p.startswith("landlock") for p in protections) == bool(sandbox.landlock_abi())
+
+
+def _processes_with(marker):
+    """Pids whose command line holds `marker`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+@needs_root_and_landlock
+def test_what_a_dead_cold_kernel_left_running_is_killed(tmp_path, monkeypatch):
+    """A cell that starts a process in a session of its own and ends the kernel skips the
+    post-cell cleanup; once the kernel has ended, its uid's processes are killed anyway."""
+    monkeypatch.delenv(zygote.ENV, raising=False)
+    work = _jailed(tmp_path, monkeypatch)
+    marker = "313.25"
+    from nbclient.exceptions import DeadKernelError
+    with pytest.raises(DeadKernelError):
+        run(["import os, subprocess\n"
+             f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+             "os._exit(1)"], work, timeout=120)
+    deadline = time.time() + 10
+    while _processes_with(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []

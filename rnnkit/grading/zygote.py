@@ -297,7 +297,28 @@ def _kernel_manager_class():
     from jupyter_client.manager import AsyncKernelManager
 
     class ForkKernelManager(AsyncKernelManager):
-        """AsyncKernelManager whose Python kernels are forked by the zygote named in RNNKIT_ZYGOTE."""
+        """AsyncKernelManager whose Python kernels are forked by the zygote named in RNNKIT_ZYGOTE.
+
+        A cold kernel that confined itself to a uid of its own (jail.py, as root) has what is
+        left of that uid killed once it has ended, as the zygote does for the kernels it forks:
+        a cell may leave processes behind that outlive the last post-cell cleanup (the kernel
+        died in the cell, or they were started afterwards).
+        """
+        _cold_jail_pid = None
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            if kernel_cmd[1:3] == ["-m", "rnnkit.grading.jail"]:
+                self._cold_jail_pid = self.provisioner.pid
+
+        async def _async_cleanup_resources(self, restart=False):
+            await super()._async_cleanup_resources(restart=restart)
+            pid, self._cold_jail_pid = self._cold_jail_pid, None
+            if pid and os.geteuid() == 0:
+                from rnnkit.grading import jail
+                jail.kill_uid(jail.kernel_uid(pid))
+
+        cleanup_resources = _async_cleanup_resources    # the base class binds its own by name
 
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
