@@ -55,7 +55,7 @@ import tempfile
 import threading
 import time
 
-from rnnkit.grading.zygote import die_with_parent, stop_process
+from rnnkit.grading.zygote import await_ready, die_with_parent, stop_process
 
 DEFAULT_PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime")
 # The environment a run sees: named variables only, so RNNKIT_DB_URL, PGPASSWORD and the like
@@ -173,13 +173,8 @@ class Sandbox:
 
     def wait(self):
         """Block until the server has preloaded (it prints "ready")."""
-        if self.ready:
-            return
-        ready = select.select([self.proc.stdout], [], [], self.timeout)[0]
-        if not ready or self.proc.stdout.readline().strip() != "ready":
-            self.close()
-            raise RuntimeError(f"the sandbox server did not start (exit code {self.proc.poll()})")
-        self.ready = True
+        if not self.ready:
+            await_ready(self, "sandbox server")
 
     @property
     def control(self):

@@ -70,6 +70,16 @@ def _recv(conn, with_fds=False):
     return json.loads(data), fds
 
 
+def await_ready(server, what):
+    """Wait until `server.proc` (started with stdout=PIPE) prints "ready", for at most
+    `server.timeout` seconds; otherwise close the server and raise RuntimeError naming `what`."""
+    readable = select.select([server.proc.stdout], [], [], server.timeout)[0]
+    if not readable or server.proc.stdout.readline().strip() != "ready":
+        server.close()
+        raise RuntimeError(f"the {what} did not start (exit code {server.proc.poll()})")
+    server.ready = True
+
+
 def die_with_parent(sig=signal.SIGKILL):
     """Linux: get `sig` when the parent process dies, so no kernel or zygote outlives its grader."""
     try:
@@ -239,13 +249,8 @@ class Zygote:
 
     def wait(self):
         """Block until the server has preloaded and listens (it prints "ready")."""
-        if self.ready:
-            return
-        readable = select.select([self.proc.stdout], [], [], self.timeout)[0]
-        if not readable or self.proc.stdout.readline().strip() != "ready":
-            self.close()
-            raise RuntimeError(f"the grading zygote did not start (exit code {self.proc.poll()})")
-        self.ready = True
+        if not self.ready:
+            await_ready(self, "grading zygote")
 
     def env(self):
         return {ENV: self.path}
