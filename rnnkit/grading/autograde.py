@@ -192,8 +192,9 @@ def default_jobs():
 class _LocalWorkers:
     """Worker processes on this machine, sharing one zygote.
 
-    Everything starts at once and in the background (the zygote's imports, each worker's imports
-    and sandbox server), while the coordinator prepares the notebooks; run() waits for the zygote.
+    Everything starts at once and in the background (the zygote, the one sandbox server of the
+    verification pass, the workers' imports) while the coordinator prepares the notebooks; run()
+    waits for the zygote and the sandbox server.
     """
 
     def __init__(self, jobs, use_zygote, verify=True):

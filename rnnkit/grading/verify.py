@@ -16,6 +16,7 @@ this process finishes (counts the samples; loads the model with safe_mode, probe
 scores it). A model that safe_mode cannot load (a subclassed model, a custom or Lambda layer) is
 not verified: its in-notebook result stands, `verified` is False and `unverified` says why.
 """
+import contextlib
 import json
 import os
 import re
@@ -136,6 +137,36 @@ def _load_model(enc, outputs):
                            ) from None
 
 
+FINISH_SECONDS = 300    # one case's finish here (a loaded captioner's training) may take this long
+
+
+class _FinishTimeUp(Exception):
+    """Raised into a finish step that ran past FINISH_SECONDS."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Interrupt the block after `seconds` of real time: a model the sandbox built may be made
+    to train for hours here. Only in the main thread (local workers); elsewhere (a Dask worker's
+    thread) the block is not bounded."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def time_up(*_):
+        raise _FinishTimeUp()
+
+    old = signal.signal(signal.SIGALRM, time_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def _finish(exercise, case, returned):
     """The runner's value from what `collect` returned in the sandbox: exercise.finish, run here."""
     from rnnkit import checks, registry
@@ -144,7 +175,10 @@ def _finish(exercise, case, returned):
     inputs = checks.make_inputs(exercise, case)
     with checks._quiet():
         try:
-            return checks.Returned(exercise.finish(returned.value, **inputs))
+            with _time_limit(FINISH_SECONDS):
+                return checks.Returned(exercise.finish(returned.value, **inputs))
+        except _FinishTimeUp:
+            return checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
         except registry.Problem as exc:
             return checks.Returned(problem=str(exc), mistake=exc.mistake)
         except Exception as exc:
