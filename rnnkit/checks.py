@@ -218,13 +218,19 @@ def call_case(exercise, fn, case, inputs=None, collect=False):
     collect=True runs the exercise's `collect` instead of its runner (the verification pass).
     """
     inputs = make_inputs(exercise, case) if inputs is None else inputs
+    if collect:
+        return capture(lambda: exercise.collect(fn, **_copy(inputs)))
+    if exercise.runner is not None:
+        return capture(lambda: exercise.runner(fn, **_copy(inputs)))
+    return capture(lambda: fn(*[_copy(inputs[a]) for a in exercise.args]))
+
+
+def capture(thunk):
+    """Returned(thunk()), or Returned(problem=...) naming what it raised (an Exception or
+    SystemExit; other BaseExceptions, such as KeyboardInterrupt, pass). Quiet."""
     with _quiet():
         try:
-            if collect:
-                return Returned(exercise.collect(fn, **_copy(inputs)))
-            if exercise.runner is not None:
-                return Returned(exercise.runner(fn, **_copy(inputs)))
-            return Returned(fn(*[_copy(inputs[a]) for a in exercise.args]))
+            return Returned(thunk())
         except registry.Problem as exc:
             return Returned(problem=str(exc), mistake=exc.mistake)
         except SystemExit as exc:

@@ -144,8 +144,8 @@ def format_table(rows):
 def _score_cells(r, name):
     """The CSV cells of one exercise: the score that counts, the in-notebook one, the verified one.
 
-    The last two are empty where the exercise was not verified (a runner checks it, --no-verify,
-    or the submission was not graded).
+    The last two are empty where the exercise was not verified (safe_mode could not load its
+    model, --no-verify, or the submission was not graded).
     """
     counted = _fmt(r.points[name]) if name in r.points else ""
     pair = getattr(r, "verified", {}).get(name)

@@ -16,7 +16,6 @@ this process finishes (counts the samples; loads the model with safe_mode, probe
 scores it). A model that safe_mode cannot load (a subclassed model, a custom or Lambda layer) is
 not verified: its in-notebook result stands, `verified` is False and `unverified` says why.
 """
-import contextlib
 import json
 import os
 import re
@@ -116,8 +115,7 @@ def _decode(enc, arrays, exercise, outputs):
 
 _UNLOADABLE = ("its model cannot travel as a .keras file loaded with safe_mode, as subclassed "
                "models, custom layers and Lambda layers cannot")
-MODEL_FILE = re.compile(r"model\d{1,4}\.keras")
-MODEL_BYTES = 64 << 20
+MODEL_FILE = re.compile(r"model\d{1,4}\.keras")     # as verify_agent names them
 
 
 def _load_model(enc, outputs):
@@ -125,6 +123,7 @@ def _load_model(enc, outputs):
     if "error" in enc or not MODEL_FILE.fullmatch(str(enc.get("k", ""))):
         raise Unverifiable(f"{_UNLOADABLE}: it could not be saved "
                            f"({' '.join(str(enc.get('error', 'no file')).split())[:150]})")
+    from rnnkit.grading.verify_agent import MODEL_BYTES
     path = os.path.join(outputs, enc["k"])
     if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > MODEL_BYTES:
         raise Unverifiable("its .keras file is missing or too large")
@@ -137,52 +136,27 @@ def _load_model(enc, outputs):
                            ) from None
 
 
-FINISH_SECONDS = 300    # one case's finish here (a loaded captioner's training) may take this long
+# One case's finish here (a loaded captioner's training) may take this long: a model the sandbox
+# built could be made to train for hours.
+FINISH_SECONDS = 300
 
 
-class _FinishTimeUp(Exception):
-    """Raised into a finish step that ran past FINISH_SECONDS."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Interrupt the block after `seconds` of real time: a model the sandbox built may be made
-    to train for hours here. Only in the main thread (local workers); elsewhere (a Dask worker's
-    thread) the block is not bounded."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def time_up(*_):
-        raise _FinishTimeUp()
-
-    old = signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+class _FinishTimeUp(BaseException):
+    """Raised into a finish step that ran past FINISH_SECONDS (past checks.capture's handlers)."""
 
 
 def _finish(exercise, case, returned):
     """The runner's value from what `collect` returned in the sandbox: exercise.finish, run here."""
-    from rnnkit import checks, registry
+    from rnnkit import checks
+    from rnnkit.grading.verify_agent import time_limit
     if returned.problem:
         return returned
     inputs = checks.make_inputs(exercise, case)
-    with checks._quiet():
-        try:
-            with _time_limit(FINISH_SECONDS):
-                return checks.Returned(exercise.finish(returned.value, **inputs))
-        except _FinishTimeUp:
-            return checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
-        except registry.Problem as exc:
-            return checks.Returned(problem=str(exc), mistake=exc.mistake)
-        except Exception as exc:
-            return checks.Returned(problem=checks._describe_exception(exc))
+    try:
+        with time_limit(FINISH_SECONDS, _FinishTimeUp()):
+            return checks.capture(lambda: exercise.finish(returned.value, **inputs))
+    except _FinishTimeUp:
+        return checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
 
 
 def _value(enc, arrays, outputs):

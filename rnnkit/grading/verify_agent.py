@@ -122,21 +122,39 @@ class _TimeUp(RuntimeError):
 
 
 @contextlib.contextmanager
-def _bounded(restore=None, seconds=CELL_SECONDS):
-    """Interrupt the block after `seconds` (a Python loop; not a single long C call) and keep
-    what it prints: the sandbox's output cap is for the whole run, and a cell's prints matter
-    nowhere here. Afterwards end what it left running, and `restore()` the modules."""
+def time_limit(seconds, error):
+    """Raise `error` (an exception) in the block once `seconds` of real time have passed.
+
+    SIGALRM: it interrupts Python code (a loop, Keras's training steps), not a single long C
+    call, and only in the main thread; elsewhere (a Dask worker's thread) the block is unbounded.
+    """
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
     def time_up(*_):
-        raise _TimeUp(f"over {seconds} s")
+        raise error
 
     old = signal.signal(signal.SIGALRM, time_up)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with contextlib.redirect_stdout(_Sink()), contextlib.redirect_stderr(_Sink()):
-            yield
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+@contextlib.contextmanager
+def _bounded(restore=None, seconds=CELL_SECONDS):
+    """Interrupt the block after `seconds` (time_limit) and keep what it prints: the sandbox's
+    output cap is for the whole run, and a cell's prints matter nowhere here. Afterwards end
+    what it left running, and `restore()` the modules."""
+    try:
+        with time_limit(seconds, _TimeUp(f"over {seconds} s")), \
+                contextlib.redirect_stdout(_Sink()), contextlib.redirect_stderr(_Sink()):
+            yield
+    finally:
         _end_leftovers()
         if restore is not None:
             restore()

@@ -31,6 +31,7 @@ import sys
 
 ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
 _JAIL_ENV = "RNNKIT_KERNEL_JAIL"  # = jail.ENV, read without importing jail (and ctypes) here
+_COLD_JAIL = ["-m", "rnnkit.grading.jail"]      # a cold kernel's command: python + this + ...
 _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
             "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline",
             "rnnkit.runtime", "rnnkit.checks", "rnnkit.data", "rnnkit.plots", "rnnkit.reference",
@@ -313,7 +314,7 @@ def _kernel_manager_class():
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             await super()._async_launch_kernel(kernel_cmd, **kw)
-            if kernel_cmd[1:3] == ["-m", "rnnkit.grading.jail"]:
+            if kernel_cmd[1:3] == _COLD_JAIL:
                 self._cold_jail_pid = self.provisioner.pid
 
         async def _async_cleanup_resources(self, restart=False):
@@ -332,8 +333,7 @@ def _kernel_manager_class():
                 return cmd
             if not path or not os.path.exists(path):
                 if _JAIL_ENV in os.environ:         # a cold kernel confines itself (jail.py)
-                    return [sys.executable, "-m", "rnnkit.grading.jail", "-m", "ipykernel_launcher",
-                            *cmd[cmd.index("-f"):]]
+                    return [sys.executable, *_COLD_JAIL, "-m", "ipykernel_launcher", *cmd[cmd.index("-f"):]]
                 return cmd
             return [sys.executable, "-m", "rnnkit.grading.zygote", "launch", *cmd[cmd.index("-f"):]]
 
