@@ -301,8 +301,7 @@ def judge_case(exercise, case, returned, inputs=None, reference=None):
 
 
 def _run_case(exercise, fn, case):
-    inputs = make_inputs(exercise, case)
-    reference = _reference(exercise, inputs)    # before the student's code runs, as always
+    inputs, reference = _prepared(exercise, case)   # the reference before the student's code runs
     return judge_case(exercise, case, call_case(exercise, fn, case, inputs), inputs, reference)
 
 
@@ -463,19 +462,44 @@ def _evaluate(exercise, fn, cases):
     return _verdict(exercise, results, counts, fn)
 
 
-# judge() runs in the grader, once per submission, and every submission meets the same cases:
-# their inputs and references are made once per process (a case is fully given by its fields).
-_PREPARED = {}
+# Every check in a notebook, and the grader for every submission, meets the same cases: the
+# reference of a case (the Keras computation, the slow part) is made once per process, keyed by
+# the case's fields, which determine it; or it is adopted ready-made from another process
+# (prepare, adopt: the grading zygote computes them once for all the kernels it forks). Inputs
+# are cheap, and made afresh for every use.
+_REFERENCES = {}
+
+
+def _case_key(exercise, case):
+    return (exercise.name, case.label, case.hidden, case.seed, repr(case.sizes), case.dtype, case.note)
 
 
 def _prepared(exercise, case):
-    """(a copy of the case's inputs, its reference), computed on first use."""
-    key = (exercise.name, case.label, case.hidden, case.seed, repr(case.sizes), case.dtype, case.note)
-    if key not in _PREPARED:
-        inputs = make_inputs(exercise, case)
-        _PREPARED[key] = (inputs, _reference(exercise, inputs))
-    inputs, (outputs, expected, lengths) = _PREPARED[key]
-    return {k: _copy(v) for k, v in inputs.items()}, (outputs, _copy(expected), dict(lengths))
+    """(the case's inputs, a copy of its reference), the reference computed on first use."""
+    inputs = make_inputs(exercise, case)
+    key = _case_key(exercise, case)
+    if key not in _REFERENCES:
+        _REFERENCES[key] = _reference(exercise, inputs)
+    outputs, expected, lengths = _REFERENCES[key]
+    return inputs, (outputs, _copy(expected), dict(lengths))
+
+
+def prepare(notebooks):
+    """Compute the reference of every case of the notebooks' exercises; return them as bytes
+    for adopt() in another process of the same installation."""
+    import pickle
+    for notebook in notebooks:
+        for exercise in registry.for_notebook(notebook):
+            for case in exercise.cases:
+                _prepared(exercise, case)
+    return pickle.dumps(_REFERENCES, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def adopt(blob):
+    """Use the references prepare() returned (where this process has none of its own)."""
+    import pickle
+    for key, reference in pickle.loads(blob).items():
+        _REFERENCES.setdefault(key, reference)
 
 
 def judge(exercise, cases, returned, calls=None):

@@ -82,7 +82,7 @@ def test_each_case_reference_is_made_once_per_process(nb01, monkeypatch):
     made = []
     real = checks._reference
     monkeypatch.setattr(checks, "_reference", lambda e, inputs: made.append(e.name) or real(e, inputs))
-    monkeypatch.setattr(checks, "_PREPARED", {})
+    monkeypatch.setattr(checks, "_REFERENCES", {})
     returned = [checks.call_case(exercise, nb01["rnn_forward"], case) for case in cases]
     first = checks.judge(exercise, cases, returned)
     second = checks.judge(exercise, cases, returned)

@@ -114,6 +114,18 @@ def test_feedback_html_is_written_for_each_graded_submission(graded, assignment)
         assert path.exists() and path.stat().st_size > 10_000
 
 
+def test_feedback_html_is_byte_for_byte_what_nbgrader_writes(graded):
+    """The kit's feedback exporter, which reuses templates and rendered cells, writes nbgrader's HTML."""
+    root = graded[0]
+    nbapi = workspace.api(str(root), CourseDirectory__feedback_directory="feedback_by_nbgrader")
+    for assignment in ASSIGNMENTS:
+        for student in STUDENTS:
+            assert nbapi.generate_feedback(assignment, student, force=True)["success"]
+            name = os.path.join(student, assignment, f"{assignment}.html")
+            ours = (root / "feedback" / name).read_bytes()
+            assert ours == (root / "feedback_by_nbgrader" / name).read_bytes(), name
+
+
 def test_gradebook_stays_consistent_when_grading_again(graded, tmp_path):
     """A second run replaces scores: one submission per graded student, none for an invalid one."""
     from nbgrader.api import Gradebook

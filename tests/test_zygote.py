@@ -44,6 +44,36 @@ def test_kernel_is_forked_with_tensorflow_already_imported(warm, tmp_path):
     assert text(nb.cells[0]).split() == ["True", "True"]
 
 
+def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, monkeypatch):
+    """A zygote asked to prepare a notebook computes its references once: its later kernels and a
+    worker that fetches them check with them, and they equal the ones computed here."""
+    import numpy as np
+    from rnnkit import checks, registry
+    notebook = "01_rnn_fundamentals"
+    exercises = registry.for_notebook(notebook)
+    monkeypatch.setattr(checks, "_REFERENCES", {})
+    with zygote.Zygote(str(tmp_path / "z.sock"), prepare=[notebook]) as z:
+        monkeypatch.setenv(zygote.ENV, z.path)
+        deadline = time.time() + 120
+        while not zygote.fetch_prepared():
+            assert time.time() < deadline, "the zygote never had the references"
+            time.sleep(0.2)
+        fetched = dict(checks._REFERENCES)
+        assert set(fetched) == {checks._case_key(e, c) for e in exercises for c in e.cases}
+        nb = run(["from rnnkit import checks\n"
+                  "checks._reference = None      # computing one now would raise\n"
+                  f"print(len(checks._REFERENCES))\n"
+                  "for hidden in (False, True):\n"
+                  "    print(checks.evaluate('rnn_forward', lambda *a: 0, hidden=hidden).passed)"], tmp_path)
+        assert text(nb.cells[0]).split() == [str(len(fetched)), "False", "False"]
+    monkeypatch.setattr(checks, "_REFERENCES", {})
+    for e in exercises:
+        for case in e.cases:
+            _, (_, expected, _) = checks._prepared(e, case)
+            for here, there in zip(expected, fetched[checks._case_key(e, case)][1]):
+                np.testing.assert_allclose(here, there, rtol=1e-6, atol=1e-9)
+
+
 def test_kernel_gets_the_requesters_directory_and_environment(warm, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNKIT_ZYGOTE_TEST", "from the grader")
     nb = run(["import os; print(os.getcwd()); print(os.environ['RNNKIT_ZYGOTE_TEST'])"], tmp_path)

@@ -197,16 +197,18 @@ class _LocalWorkers:
     waits for the zygote and the sandbox server.
     """
 
-    def __init__(self, jobs, use_zygote, verify=True):
+    def __init__(self, jobs, use_zygote, verify=True, notebooks=()):
+        """notebooks: the assignments of the batch (the zygote prepares their check references)."""
         import tempfile
         from rnnkit.grading import zygote
+        # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
+        # Set first: the zygote's references are computed with the kernels' setting.
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, default_jobs() // jobs)))
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
             self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
-                                        wait=False)
+                                        wait=False, prepare=notebooks)
             os.environ.update(self.zygote.env())
-        # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, default_jobs() // jobs)))
         self.jobs = jobs
         self.sandbox = None
         if verify:      # one sandbox server for all the workers (the verification pass)
@@ -358,34 +360,38 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
     Returns:
         A list of Outcome, one per gradable submission, in the order of `submissions`.
     """
-    from nbgrader.api import Gradebook, MissingEntry
     root = os.path.abspath(root)
-    with Gradebook(workspace.db_url(root)) as gb:
-        for s in submissions:
-            gb.update_or_create_student(s.student)
-            if not s.ok:  # an earlier, now replaced, submission must not keep its score
-                try:
-                    gb.remove_submission(s.assignment, s.student)
-                except MissingEntry:
-                    pass
     gradable = [s for s in submissions if s.ok]
-    outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False) for s in gradable}
-    if not gradable:
-        return []
-    pipeline = _Pipeline(root)
-    if cell_timeout is not None:
-        pipeline.execute_config["timeout"] = cell_timeout
-    # The workers start first: their start-up overlaps the preparation of the notebooks.
-    workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
-               else _LocalWorkers(jobs or default_jobs(), use_zygote, verify))
+    workers = None
+    if gradable:    # the workers start first: their start-up overlaps everything up to the queue
+        notebooks = sorted({s.assignment for s in gradable})
+        workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
+                   else _LocalWorkers(jobs or default_jobs(), use_zygote, verify, notebooks))
     try:
+        from nbgrader.api import Gradebook, MissingEntry
+        with Gradebook(workspace.db_url(root)) as gb:
+            for s in submissions:
+                gb.update_or_create_student(s.student)
+                if not s.ok:  # an earlier, now replaced, submission must not keep its score
+                    try:
+                        gb.remove_submission(s.assignment, s.student)
+                    except MissingEntry:
+                        pass
+        if not gradable:
+            return []
+        outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False) for s in gradable}
+        pipeline = _Pipeline(root)
+        if cell_timeout is not None:
+            pipeline.execute_config["timeout"] = cell_timeout
         return _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify)
     finally:
-        workers.close()
+        if workers is not None:
+            workers.close()
 
 
 def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify):
     queue = []
+    notebooks = sorted({s.assignment for s in gradable})
     for s in gradable:
         t = time.perf_counter()
         path = os.path.join(root, "submitted", s.student, s.assignment, f"{s.assignment}.ipynb")
@@ -396,11 +402,14 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
         key = [s.student, s.assignment, s.assignment]
-        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config})
+        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config,
+                      "prepare": notebooks})
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
             queue.append({"key": key, "notebook": notebook, "kind": "verify"})
 
-    nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors())
+    from rnnkit.grading.feedback import FeedbackExporter
+    nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
+                          GenerateFeedback__exporter_class=FeedbackExporter)
     done = failed = len(gradable) - sum(job.get("kind") != "verify" for job in queue)
     halves = {}         # (student, assignment) -> the first result of its two jobs
     if progress:

@@ -4,7 +4,8 @@ it; return plain data.
 A job is a dict that crosses process (and, with Dask, machine) boundaries as JSON-able data:
     {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
      "kind": "execute" (the default) or "verify",
-     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...}}
+     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...},
+     "prepare": [notebooks of the batch: a worker's own zygote computes their check references]}
 An execute job's result:
     {"key": ..., "kind": "execute", "notebook": <executed JSON string> or None,
      "error": "" or one line, "phases": {"kernel start": s, "imports": s, "cells": s},
@@ -30,6 +31,7 @@ import tempfile
 import time
 
 _own_zygote = None      # a Dask worker's zygote, started on its first job
+_references_fetched = False     # this process has adopted its zygote's check references
 OUTPUT_CAP = 16 << 20   # bytes of output kept per cell: a flood must not fill the worker's memory
 _CAPPED = "output over the grading limit"
 
@@ -54,8 +56,9 @@ def _phases(nb, started, finished):
             "kernel stop": max(0.0, finished - spans[-1][1])}
 
 
-def _ensure_zygote(use_zygote):
-    """Point kernels at a running zygote; start this process's own one if asked and none is set."""
+def _ensure_zygote(use_zygote, prepare=()):
+    """Point kernels at a running zygote; start this process's own one if asked and none is set
+    (it prepares the check references of the notebooks in `prepare`)."""
     global _own_zygote
     from rnnkit.grading import zygote
     if not use_zygote:
@@ -66,7 +69,7 @@ def _ensure_zygote(use_zygote):
         return
     if _own_zygote is None:
         sock = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "zygote.sock")
-        _own_zygote = zygote.Zygote(sock)
+        _own_zygote = zygote.Zygote(sock, prepare=prepare)
     os.environ.update(_own_zygote.env())
 
 
@@ -190,8 +193,12 @@ def verify_job(job):
     """The verification pass's verdicts on `job["notebook"]` (verify.py); never raises."""
     result = {"key": job["key"], "kind": "verify", "phases": {}, "host": socket.gethostname()}
     t = time.time()
+    global _references_fetched
     try:
+        from rnnkit.grading import zygote
         from rnnkit.grading.verify import verify
+        # The grader's checks use the references the zygote prepared, once it has them.
+        _references_fetched = _references_fetched or zygote.fetch_prepared()
         result["verified"] = verify(job["notebook"], job["key"][1])
     except Exception as exc:
         text = str(exc).strip().splitlines()
@@ -212,7 +219,7 @@ def execute_job(job):
     saved = os.environ.get("NBGRADER_EXECUTION")
     try:
         workspace.put_venv_on_path()
-        _ensure_zygote(job.get("zygote", True))
+        _ensure_zygote(job.get("zygote", True), job.get("prepare", ()))
         from rnnkit.grading.zygote import ForkKernelManager
         workdir = _jail_dirs(scratch, job.get("jail", True)) or scratch
         nb = nbformat.reads(job["notebook"], as_version=4)

@@ -9,13 +9,17 @@ was given, with the requester's stdin/stdout/stderr, working directory and envir
 first when that environment names a kernel jail (jail.py; then, as root, whatever runs as the
 kernel's uid is killed when the kernel ends).
 
+Asked to prepare notebooks, the zygote also has a first child compute the Keras references of
+those notebooks' check cases (checks.prepare) and keeps them: the kernels forked after they
+arrive check against them instead of each computing them again (about 0.5 s per notebook).
+
 Pieces:
     Zygote(path)              start the server process; .env() names its socket to kernel managers
     ForkKernelManager         a jupyter_client kernel manager whose kernels come from the zygote
     python -m rnnkit.grading.zygote launch -f CONNECTION_FILE [kernel args]
                               the tiny process jupyter_client starts and watches: it asks the
                               zygote for a kernel, forwards signals to it and exits with its status
-    python -m rnnkit.grading.zygote serve SOCKET   the server itself
+    python -m rnnkit.grading.zygote serve SOCKET [NOTEBOOK ...]   the server itself
 
 Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
 starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
@@ -106,6 +110,68 @@ def _preload():
         importlib.import_module("rnnkit.runtime").import_tf()
 
 
+def _start_preparing(notebooks):
+    """Fork a child that writes checks.prepare(notebooks) to a pipe; return (its pid, read end).
+
+    The TensorFlow ops run in the child, so this process still has run none when it forks kernels.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid != 0:
+        os.close(write)
+        return pid, read
+    code = 1
+    try:
+        os.close(read)
+        die_with_parent()
+        devnull = os.open(os.devnull, os.O_WRONLY)  # stdout is where the zygote says "ready"
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        from rnnkit import checks
+        blob = checks.prepare(notebooks)
+        with os.fdopen(write, "wb") as out:
+            out.write(blob)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _adopt_prepared(pid, blob):
+    """Reap the preparing child; take its references if they arrived whole (return them, or None)."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:       # reaped already, with the kernels
+        pass
+    try:
+        from rnnkit import checks
+        checks.adopt(bytes(blob))
+        return bytes(blob)
+    except Exception:               # kernels compute their own references, as they would anyway
+        return None
+
+
+def fetch_prepared():
+    """Adopt the check references the zygote named in RNNKIT_ZYGOTE prepared; False if it has none
+    (yet). For the grader's own checks in a worker process (verify.py)."""
+    import base64
+    path = os.environ.get(ENV)
+    if not path or not os.path.exists(path):
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(10)
+            conn.connect(path)
+            _send(conn, {"want": "references"})
+            reply, _ = _recv(conn)
+        if not reply or not reply.get("references"):
+            return False
+        from rnnkit import checks
+        checks.adopt(base64.b64decode(reply["references"]))
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def _become_kernel(request, fds, listener, conns):
     """In the forked child: take the requester's stdio, directory and environment; run ipykernel."""
     try:
@@ -151,11 +217,17 @@ def _become_kernel(request, fds, listener, conns):
     os._exit(code)
 
 
-def serve(path):
-    """Preload, then fork a kernel per request on the Unix socket `path` until terminated."""
+def serve(path, prepare=()):
+    """Preload, then fork a kernel per request on the Unix socket `path` until terminated.
+
+    `prepare`: notebooks whose check references are computed at once (by a child) and kept.
+    """
+    import base64
     from rnnkit.grading import jail
     die_with_parent(signal.SIGTERM)
     _preload()
+    preparing, prepared = (_start_preparing(prepare) if prepare else None), bytearray()
+    references = None                               # what fetch_prepared() is sent, once there
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -178,12 +250,26 @@ def serve(path):
     signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
     while True:
-        readable, _, _ = select.select([listener, *children.values()], [], [], 0.1)
+        waiting = [preparing[1]] if preparing else []
+        readable, _, _ = select.select([listener, *children.values(), *waiting], [], [], 0.1)
         for r in readable:
-            if r is listener:
+            if preparing and r == preparing[1]:
+                chunk = os.read(r, 1 << 20)
+                prepared += chunk
+                if not chunk:
+                    os.close(r)
+                    references = _adopt_prepared(preparing[0], prepared)
+                    preparing, prepared = None, bytearray()
+            elif r is listener:
                 conn, _ = listener.accept()
                 request, fds = _recv(conn, with_fds=True)
+                if request and request.get("want") == "references" and not fds:
+                    _send(conn, {"references": references and base64.b64encode(references).decode()})
+                    conn.close()
+                    continue
                 if request is None or len(fds) != 3:
+                    for fd in fds:
+                        os.close(fd)
                     conn.close()
                     continue
                 pid = os.fork()
@@ -238,13 +324,16 @@ class Zygote:
         ...     os.environ.update(z.env())              # kernels started now come from the zygote
     """
 
-    def __init__(self, path, timeout=120, wait=True):
-        """Start the server; with wait=False return at once and call wait() before the first kernel."""
+    def __init__(self, path, timeout=120, wait=True, prepare=()):
+        """Start the server; with wait=False return at once and call wait() before the first kernel.
+
+        prepare: notebooks whose check references the server computes once for all its kernels.
+        """
         self.path = path
         self.timeout = timeout
         self.ready = False
-        self.proc = subprocess.Popen([sys.executable, "-m", "rnnkit.grading.zygote", "serve", path],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        command = [sys.executable, "-m", "rnnkit.grading.zygote", "serve", path, *prepare]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if wait:
             self.wait()
 
@@ -350,8 +439,9 @@ def __getattr__(name):  # the class needs jupyter_client; the launcher must not 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) >= 2 and sys.argv[1] == "launch":
         sys.exit(launch(sys.argv[2:]))
     else:
-        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET | launch -f CONNECTION_FILE ...")
+        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET [NOTEBOOK ...]"
+                 " | launch -f CONNECTION_FILE ...")
