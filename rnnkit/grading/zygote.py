@@ -37,7 +37,8 @@ ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
 _JAIL_ENV = "RNNKIT_KERNEL_JAIL"  # = jail.ENV, read without importing jail (and ctypes) here
 _COLD_JAIL = ["-m", "rnnkit.grading.jail"]      # a cold kernel's command: python + this + ...
 _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
-            "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline",
+            "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "sqlite3",
+            "matplotlib_inline.backend_inline",
             "rnnkit.runtime", "rnnkit.checks", "rnnkit.data", "rnnkit.plots", "rnnkit.reference",
             "rnnkit.exercises")
 
