@@ -365,6 +365,23 @@ def _compare_sequences(out, got, expected):
     return f"{out.name} are {g}, expected {e} (first difference at position {first})"
 
 
+# What a catalogued mistake returns on a case depends on nothing else, and a class makes the same
+# mistakes again and again: each is computed once per process.
+_MISTAKE_OUTPUTS = {}
+
+
+def _mistake_output(exercise, mistake, result):
+    """The flattened outputs of `mistake` on the result's case, or None if it cannot happen there."""
+    key = (_case_key(exercise, result.case), mistake)    # names repeat: variants of one mistake
+    if key not in _MISTAKE_OUTPUTS:
+        try:
+            with _quiet():
+                _MISTAKE_OUTPUTS[key] = _flatten(exercise, mistake.output(**_copy(result.inputs)))[1]
+        except Exception:
+            _MISTAKE_OUTPUTS[key] = None
+    return _MISTAKE_OUTPUTS[key]
+
+
 def _recognise(exercise, results):
     """The first catalogued mistake that reproduces every output the student got wrong (and right)."""
     for mistake in exercise.mistakes:
@@ -375,10 +392,8 @@ def _recognise(exercise, results):
         for r in results:
             if r.got is None or not r.wrong:
                 continue
-            try:
-                with _quiet():
-                    _, m_out, _ = _flatten(exercise, mistake.output(**_copy(r.inputs)))
-            except Exception:
+            m_out = _mistake_output(exercise, mistake, r)
+            if m_out is None:
                 continue  # the mistake cannot happen with these shapes
             if len(m_out) != len(r.got):
                 consistent = False

@@ -88,3 +88,24 @@ def test_each_case_reference_is_made_once_per_process(nb01, monkeypatch):
     second = checks.judge(exercise, cases, returned)
     assert made == ["rnn_forward"] * len(cases)
     assert first.passed and (first.message, first.mistake) == (second.message, second.mistake)
+
+
+def test_each_mistake_output_is_computed_once_per_process(monkeypatch):
+    """A class repeats its mistakes: what a catalogued mistake returns on a case is computed once."""
+    import dataclasses
+    exercise = registry.get("rnn_cell_forward")
+    mistake = next(m for m in exercise.mistakes if m.output is not None)
+    calls = []
+    counted = dataclasses.replace(mistake, output=lambda **kw: calls.append(1) or mistake.output(**kw))
+    monkeypatch.setattr(exercise, "mistakes", [counted] + [m for m in exercise.mistakes if m is not mistake])
+    monkeypatch.setattr(checks, "_MISTAKE_OUTPUTS", {})
+
+    def makes_it(*args):
+        return mistake.output(**dict(zip(exercise.args, args)))
+
+    first = checks.evaluate(exercise.name, makes_it)
+    computed = len(calls)
+    second = checks.evaluate(exercise.name, makes_it)
+    assert first.mistake == second.mistake == mistake.name
+    assert first.message == second.message
+    assert 0 < computed == len(calls) <= len(exercise.select(False))
