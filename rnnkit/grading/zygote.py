@@ -275,6 +275,8 @@ def serve(path, prepare=()):
                     continue
                 pid = os.fork()
                 if pid == 0:
+                    if preparing:                   # the kernel has no business with that pipe
+                        os.close(preparing[1])
                     _become_kernel(request, fds, listener, [*children.values(), conn])
                 for fd in fds:
                     os.close(fd)
