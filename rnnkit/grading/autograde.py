@@ -262,13 +262,14 @@ class _LocalWorkers:
 class _DaskWorkers:
     """The workers of a running Dask distributed scheduler; each starts its own zygote."""
 
-    def __init__(self, address, use_zygote):
+    def __init__(self, address, use_zygote, notebooks=()):
         try:
             from distributed import Client
         except ImportError:
             raise SystemExit("--scheduler needs Dask: pip install 'distributed'")
         self.client = Client(address, timeout="20s")
         self.use_zygote = use_zygote
+        self.notebooks = list(notebooks)    # what each worker's own zygote prepares
         n = len(self.client.scheduler_info().get("workers", {}))
         self.where = f"Dask scheduler {address} ({n} worker{'s' * (n != 1)})"
 
@@ -276,8 +277,8 @@ class _DaskWorkers:
         from distributed import as_completed
         futures = {}
         for job in jobs:
-            future = self.client.submit(_execute, dict(job, zygote=self.use_zygote), pure=False)
-            futures[future] = job
+            own = dict(job, zygote=self.use_zygote, prepare=self.notebooks)
+            futures[self.client.submit(_execute, own, pure=False)] = job
         for future in as_completed(futures):
             yield _result_of(future, futures[future])
 
@@ -365,7 +366,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
     workers = None
     if gradable:    # the workers start first: their start-up overlaps everything up to the queue
         notebooks = sorted({s.assignment for s in gradable})
-        workers = (_DaskWorkers(scheduler, use_zygote) if scheduler
+        workers = (_DaskWorkers(scheduler, use_zygote, notebooks) if scheduler
                    else _LocalWorkers(jobs or default_jobs(), use_zygote, verify, notebooks))
     try:
         from nbgrader.api import Gradebook, MissingEntry
@@ -391,7 +392,6 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
 
 def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify):
     queue = []
-    notebooks = sorted({s.assignment for s in gradable})
     for s in gradable:
         t = time.perf_counter()
         path = os.path.join(root, "submitted", s.student, s.assignment, f"{s.assignment}.ipynb")
@@ -402,8 +402,7 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
         key = [s.student, s.assignment, s.assignment]
-        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config,
-                      "prepare": notebooks})
+        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config})
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
             queue.append({"key": key, "notebook": notebook, "kind": "verify"})
 

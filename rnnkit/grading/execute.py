@@ -5,7 +5,7 @@ A job is a dict that crosses process (and, with Dask, machine) boundaries as JSO
     {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
      "kind": "execute" (the default) or "verify",
      "config": {"timeout": ..., "interrupt_on_timeout": ..., ...},
-     "prepare": [notebooks of the batch: a worker's own zygote computes their check references]}
+     "prepare": [the batch's notebooks: a Dask worker's own zygote computes their check references]}
 An execute job's result:
     {"key": ..., "kind": "execute", "notebook": <executed JSON string> or None,
      "error": "" or one line, "phases": {"kernel start": s, "imports": s, "cells": s},
@@ -191,9 +191,9 @@ def run_job(job):
 
 def verify_job(job):
     """The verification pass's verdicts on `job["notebook"]` (verify.py); never raises."""
+    global _references_fetched
     result = {"key": job["key"], "kind": "verify", "phases": {}, "host": socket.gethostname()}
     t = time.time()
-    global _references_fetched
     try:
         from rnnkit.grading import zygote
         from rnnkit.grading.verify import verify

@@ -10,7 +10,7 @@ process these results never change, so FeedbackExporter keeps them:
   on (the text, the language, the notebook's folder for Markdown images, the exporter's
   options).
 
-The HTML it writes is nbgrader's, byte for byte (tests/test_feedback.py). `rnnkit grade` uses it
+The HTML it writes is nbgrader's, byte for byte (tests/test_pipeline.py compares them). `rnnkit grade` uses it
 through nbgrader's own setting, GenerateFeedback.exporter_class; plain `nbgrader
 generate_feedback` is untouched.
 """
@@ -19,6 +19,7 @@ import json
 
 from jinja2 import BytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.highlight import Highlight2HTML
 
 CACHED_TEXTS = 4096     # highlighted or rendered cells kept, per kind (locked cells repeat)
 
@@ -85,7 +86,7 @@ class FeedbackExporter(HTMLExporter):
         return environment
 
     def register_filter(self, name, jinja_filter):
-        if name == "highlight_code" and type(jinja_filter).__name__ == "Highlight2HTML":
+        if name == "highlight_code" and isinstance(jinja_filter, Highlight2HTML):
             jinja_filter = _memo_highlight(jinja_filter)
         return super().register_filter(name, jinja_filter)
 

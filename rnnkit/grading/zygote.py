@@ -143,10 +143,11 @@ def _adopt_prepared(pid, blob):
         os.waitpid(pid, 0)
     except ChildProcessError:       # reaped already, with the kernels
         pass
+    blob = bytes(blob)
     try:
         from rnnkit import checks
-        checks.adopt(bytes(blob))
-        return bytes(blob)
+        checks.adopt(blob)
+        return blob
     except Exception:               # kernels compute their own references, as they would anyway
         return None
 
@@ -169,7 +170,7 @@ def fetch_prepared():
         from rnnkit import checks
         checks.adopt(base64.b64decode(reply["references"]))
         return True
-    except (OSError, ValueError):
+    except Exception:               # the grader computes its own references, as it would anyway
         return False
 
 
