@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 
 import nbformat
@@ -157,3 +158,41 @@ def test_jobs_must_be_a_positive_integer(value, capsys):
     with pytest.raises(SystemExit):
         cli.main(["grade", "--jobs", value])
     assert f"expected a positive integer, got '{value}'" in capsys.readouterr().err
+
+
+def test_later_notebooks_are_queued_first_with_each_submissions_jobs_side_by_side():
+    """Longest first: the batch must not end on one long notebook while other workers idle."""
+    from rnnkit.grading import autograde
+    queue = []
+    for student, assignment in [("a", "01_rnn_fundamentals"), ("b", "06_image_captioning"),
+                                ("c", "02_bptt"), ("d", "06_image_captioning")]:
+        key = [student, assignment, assignment]
+        queue += [{"key": key}, {"key": key, "kind": "verify"}]
+    ordered = autograde._heaviest_first(queue)
+    assert [(j["key"][0], j.get("kind", "execute")) for j in ordered] == [
+        ("b", "execute"), ("b", "verify"), ("d", "execute"), ("d", "verify"),
+        ("c", "execute"), ("c", "verify"), ("a", "execute"), ("a", "verify")]
+
+
+def test_grading_processes_skip_an_unused_slow_import_and_still_validate_notebooks():
+    """The CLI keeps jsonschema from compiling rfc3987_syntax's grammars; validation still works."""
+    code = """
+import sys
+from rnnkit.grading import cli
+try:
+    cli.main(["--help"])
+except SystemExit:
+    pass
+import nbformat
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+nbformat.validate(nb)
+nb.cells[0]["bogus"] = 1
+try:
+    nbformat.validate(nb)
+    print("invalid notebook accepted")
+except nbformat.ValidationError:
+    pass
+print("loaded" if sys.modules.get("rfc3987_syntax") is not None else "skipped")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-1] == "skipped" and "accepted" not in out, out

@@ -304,7 +304,9 @@ def _quiet_worker(sandbox_control=None):
     Its verification runs go to the coordinator's sandbox server (`sandbox_control`, when given).
     It also warms up while the coordinator prepares the batch: the modules its jobs import.
     """
+    from rnnkit.grading import startup
     from rnnkit.grading.zygote import die_with_parent
+    startup.skip_unused_imports()
     die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -390,6 +392,17 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             workers.close()
 
 
+def _heaviest_first(queue):
+    """The jobs with later notebooks first, as they train bigger models (06 costs ten times 02).
+
+    Workers take jobs in queue order; with the longest ones started first, the batch does not
+    end with one worker still busy on a long notebook while the others have nothing left.
+    The sort is stable: a submission's execute and verify jobs stay side by side.
+    """
+    order = {name: i for i, name in enumerate(workspace.assignments())}
+    return sorted(queue, key=lambda job: -order.get(job["key"][1], 0))
+
+
 def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify):
     queue = []
     for s in gradable:
@@ -406,6 +419,7 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
             queue.append({"key": key, "notebook": notebook, "kind": "verify"})
 
+    queue = _heaviest_first(queue)
     from rnnkit.grading.feedback import FeedbackExporter
     nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
                           GenerateFeedback__exporter_class=FeedbackExporter)

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from rnnkit.grading import workspace
+from rnnkit.grading import startup, workspace
 
 
 def _say(text):
@@ -153,6 +153,7 @@ def _positive(text):
 
 
 def main(argv=None):
+    startup.skip_unused_imports()
     parser = argparse.ArgumentParser(prog="rnnkit", description="RNN course kit: instructor commands.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("release", help="regenerate course/ from solutions/").set_defaults(func=cmd_release)
