@@ -155,6 +155,67 @@ def _zombie(pid):
         return True
 
 
+class _Channel:
+    """A client channel fed by a test: get_msg hands out the queued messages, then times out."""
+
+    def __init__(self, messages=()):
+        self.messages, self.sent = list(messages), []
+
+    def send(self, msg):
+        self.sent.append(msg)
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+async def _alive():
+    return True
+
+
+def _reply(n):
+    return {"msg_type": "kernel_info_reply", "parent_header": {"msg_id": f"info{n}"},
+            "content": {"protocol_version": "5.4", "language_info": {"name": "python"}}}
+
+
+def test_ready_client_needs_a_kernel_info_reply_and_then_iopub_and_asks_again_until_both_came():
+    """As jupyter_client's wait: IOPub must deliver after the reply (else it is not connected
+    yet, and kernel_info is sent again), but without waiting for IOPub to fall silent."""
+    import asyncio
+    client = ForkKernelManager(kernel_name="python3").client()
+    assert type(client).__name__ == "ReadyKernelClient"
+    client._shell_channel = _Channel([_reply(1), _reply(2)])
+    client._iopub_channel = _Channel()
+    delivered = [{"msg_type": "iopub_welcome", "parent_header": {}, "content": {}},
+                 {"msg_type": "status", "parent_header": {"msg_id": "info2"},
+                  "content": {"execution_state": "idle"}}]
+
+    async def iopub_after_first_reply(timeout=None):
+        from queue import Empty
+        if len(client._shell_channel.messages) == 1:     # the first reply: IOPub not joined yet
+            raise Empty
+        return delivered.pop(0)
+
+    client._iopub_channel.get_msg = iopub_after_first_reply
+    client._async_is_alive = _alive
+    asyncio.run(client.wait_for_ready(timeout=10))
+    assert len(client._shell_channel.sent) == 2           # kernel_info asked twice
+    assert delivered and delivered[0]["msg_type"] == "status"   # no draining of IOPub after it
+    assert client._shell_channel.messages == []
+
+
+def test_ready_client_gives_up_at_its_timeout():
+    import asyncio
+    client = ForkKernelManager(kernel_name="python3").client()
+    client._shell_channel = _Channel()
+    client._iopub_channel = _Channel()
+    client._async_is_alive = _alive
+    with pytest.raises(RuntimeError, match="didn't respond in 0.1 seconds"):
+        asyncio.run(client.wait_for_ready(timeout=0.1))
+
+
 def test_without_a_zygote_the_manager_starts_ordinary_kernels(tmp_path, monkeypatch):
     monkeypatch.delenv(zygote.ENV, raising=False)
     km = ForkKernelManager(kernel_name="python3")
