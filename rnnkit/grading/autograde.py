@@ -221,9 +221,17 @@ class _LocalWorkers:
     def _new_pool(self):
         import concurrent.futures
         import multiprocessing
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            # Workers fork from a server that imported what they need once (worker_preload).
+            # It lives as long as this process and keeps the environment it started with:
+            # each worker is handed this process's environment instead (the zygote, threads).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["rnnkit.grading.worker_preload"])
+        else:
+            context = multiprocessing.get_context("spawn")
         pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_quiet_worker, initargs=(self.sandbox and self.sandbox.control,))
+            max_workers=self.jobs, mp_context=context, initializer=_quiet_worker,
+            initargs=(self.sandbox and self.sandbox.control, dict(os.environ)))
         for _ in range(self.jobs):      # a pool starts its processes as work arrives: start them now
             pool.submit(int)
         return pool
@@ -298,12 +306,18 @@ def _joined(first, second):
     return result
 
 
-def _quiet_worker(sandbox_control=None):
+def _quiet_worker(sandbox_control=None, environment=None):
     """Set up a local worker: it dies with the grader, and its kernels' chatter stays off the report.
 
-    Its verification runs go to the coordinator's sandbox server (`sandbox_control`, when given).
-    It also warms up while the coordinator prepares the batch: the modules its jobs import.
+    Its verification runs go to the coordinator's sandbox server (`sandbox_control`, when given);
+    `environment` is the coordinator's, which it takes as its own (a worker forked from the
+    forkserver would otherwise have the forkserver's). It also warms up while the coordinator
+    prepares the batch: the modules its jobs import (already there when forked from the
+    forkserver, see worker_preload).
     """
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
     from rnnkit.grading import startup
     from rnnkit.grading.zygote import die_with_parent
     startup.skip_unused_imports()
