@@ -196,3 +196,29 @@ print("loaded" if sys.modules.get("rfc3987_syntax") is not None else "skipped")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split()[-1] == "skipped" and "accepted" not in out, out
+
+
+def _environment(name):
+    return os.environ.get(name)
+
+
+def _imported(name):
+    return name in sys.modules
+
+
+def test_local_workers_fork_from_a_preloaded_server_with_the_graders_environment(monkeypatch):
+    """Workers come from a forkserver that imported TensorFlow once; it outlives a batch and
+    keeps the environment it started with, so each worker must take the grader's own."""
+    from rnnkit.grading import autograde
+    workers = autograde._LocalWorkers.__new__(autograde._LocalWorkers)
+    workers.jobs, workers.sandbox, workers.context = 1, None, autograde._worker_context()
+    assert workers.context.get_start_method() == "forkserver"
+    for mark in ("first", "second"):
+        monkeypatch.setenv("RNNKIT_TEST_MARK", mark)
+        pool = workers._new_pool()
+        try:
+            assert pool.submit(_environment, "RNNKIT_TEST_MARK").result(timeout=120) == mark
+            assert pool.submit(_imported, "tensorflow").result(timeout=120)
+            assert pool.submit(os.getppid).result(timeout=120) != os.getpid()   # the forkserver's
+        finally:
+            pool.shutdown()

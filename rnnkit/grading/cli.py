@@ -171,7 +171,7 @@ def main(argv=None):
     g.add_argument("--root", default=workspace.AUTOGRADE, help="nbgrader course root (default: autograde/)")
     g.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     g.add_argument("--jobs", type=_positive, default=None,
-                   help="notebooks executed at once on this machine (default: one per core)")
+                   help="notebooks executed at once on this machine (default: one per core, and one more)")
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="execute on the workers of this Dask distributed scheduler, e.g. tcp://host:8786")
     g.add_argument("--db-url", default=None, help="the gradebook's database URL (nbgrader's db_url; "
