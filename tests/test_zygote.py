@@ -185,7 +185,8 @@ def test_ready_client_needs_a_kernel_info_reply_and_then_iopub_and_asks_again_un
     yet, and kernel_info is sent again), but without waiting for IOPub to fall silent."""
     import asyncio
     client = ForkKernelManager(kernel_name="python3").client()
-    assert type(client).__name__ == "ReadyKernelClient"
+    assert type(client) is zygote.ReadyKernelClient        # one class, made once
+    assert type(ForkKernelManager(kernel_name="python3").client()) is type(client)
     client._shell_channel = _Channel([_reply(1), _reply(2)])
     client._iopub_channel = _Channel()
     delivered = [{"msg_type": "iopub_welcome", "parent_header": {}, "content": {}},

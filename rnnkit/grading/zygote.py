@@ -263,12 +263,7 @@ def serve(path, prepare=()):
         readable, _, _ = select.select([listener, woken, *children.values(), *waiting], [], [], 0.1)
         for r in readable:
             if r == woken:
-                while True:
-                    try:
-                        if not os.read(woken, 512):
-                            break
-                    except BlockingIOError:
-                        break
+                os.read(woken, 4096)                # one byte a signal; what is left wakes us again
             elif preparing and r == preparing[1]:
                 chunk = os.read(r, 1 << 20)
                 prepared += chunk
@@ -410,6 +405,9 @@ def launch(argv):
 
 
 def _ready_client_class():
+    """ReadyKernelClient, made once (it needs jupyter_client, which the launcher must not import)."""
+    if "ReadyKernelClient" in globals():
+        return globals()["ReadyKernelClient"]
     import time
     from queue import Empty
     from jupyter_client.asynchronous import AsyncKernelClient
@@ -445,6 +443,7 @@ def _ready_client_class():
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
+    globals()["ReadyKernelClient"] = ReadyKernelClient
     return ReadyKernelClient
 
 
@@ -498,11 +497,13 @@ def _kernel_manager_class():
     return ForkKernelManager
 
 
-def __getattr__(name):  # the class needs jupyter_client; the launcher must not import it
+def __getattr__(name):  # the classes need jupyter_client; the launcher must not import it
     if name == "ForkKernelManager":
         cls = _kernel_manager_class()
         globals()[name] = cls
         return cls
+    if name == "ReadyKernelClient":
+        return _ready_client_class()
     raise AttributeError(name)
 
 
