@@ -20,10 +20,10 @@ help:
 	@echo "make lab       open the student release in JupyterLab"
 	@echo "make bench     time the notebooks (full and fast mode), then grade a class with plain nbgrader and with rnnkit"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml rnnkit/grading/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e './rnnkit/grading[dask,postgres]'
 	touch $@
 
 data/cache/.built: data/MANIFEST.json data/build.py | $(VENV)/.installed
@@ -74,7 +74,7 @@ lab: install
 	$(BIN)/jupyter lab course/
 
 bench: install
-	$(BIN)/python -m rnnkit.bench
+	$(BIN)/python -m rnnkit.grading.bench
 
 clean:
 	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db autograde/grades.csv

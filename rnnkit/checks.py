@@ -10,6 +10,14 @@ result is compared with the Keras reference. When it differs, the message says w
 step, batch row, unit), by how much, the tolerance, and — when the result matches a catalogued
 mistake — the mistake's name and a hint. Nothing raised inside the checker reaches the student
 as a traceback: a failure is one CheckFailed with that message.
+
+While the student's function runs, a watch (rnnkit.guard) records whether it calls what the
+exercise is checked against (the Keras layer, the TF op, the library) or the kit's own code: if it
+does, the check fails and says so, in the notebook as in the grader's verification run.
+
+In a notebook the visible cases come from the exercise's view (registry.get): their inputs, the
+Keras reference's outputs and each catalogued mistake's outputs are stored data. The hidden cases
+come from the answer keys where they are installed (registry.hidden), and are computed.
 """
 import contextlib
 import io
@@ -20,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnkit import registry
+from rnnkit import guard, registry, views
 from rnnkit.registry import AXIS_NAMES, TIME_AXES
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -45,10 +53,11 @@ class CaseResult:
     mistake: registry.Mistake = None   # the catalogued mistake a runner's Problem named
     wrong: list = field(default_factory=list)   # indices of outputs that differ
     max_diff: float = 0.0
+    calls: list = field(default_factory=list)   # guard.Call: what it called that it may not
 
     @property
     def ok(self):
-        return self.got is not None and not self.wrong and not self.problem
+        return self.got is not None and not self.wrong and not self.problem and not self.calls
 
 
 @dataclass
@@ -61,6 +70,7 @@ class Returned:
     value: object = None
     problem: str = ""          # it raised, exited, or a runner refused the result
     mistake: registry.Mistake = None   # the catalogued mistake a runner's Problem named
+    calls: list = field(default_factory=list)   # guard.Call: what it called that it may not
 
 
 @dataclass
@@ -83,10 +93,19 @@ def check(name, fn, hidden=False):
 
 
 def evaluate(name, fn, hidden=False):
-    """Run the visible (or hidden) cases of exercise `name` on `fn` and return a Result."""
+    """Run the visible (or hidden) cases of exercise `name` on `fn` and return a Result.
+
+    `name` may be an Exercise instead. The visible cases of a name come from its view; the hidden
+    ones from the answer keys (registry.hidden), drawn for the grading batch.
+    """
     try:
-        exercise = registry.get(name) if isinstance(name, str) else name
+        if isinstance(name, str):
+            exercise = registry.hidden(name) if hidden else registry.get(name)
+        else:
+            exercise = name
         return _evaluate(exercise, fn, exercise.select(hidden))
+    except registry.NoAnswerKeys as exc:
+        return Result(exercise=None, passed=False, message=f"{name}: {exc}.")
     except Exception as exc:  # a bug in the checker must not look like a student traceback
         return Result(exercise=None, passed=False,
                       message=f"The checker itself failed on {name!r} ({type(exc).__name__}: {exc}). "
@@ -104,9 +123,20 @@ def _quiet():
 
 
 def make_inputs(exercise, case):
-    """The inputs of one case, from its own seed (independent of any global RNG state)."""
+    """The inputs of one case, from its own seed (independent of any global RNG state); in a
+    view, a fresh copy of the stored ones."""
+    example = _example(exercise, case)
+    if example is not None:
+        return {k: _cast(v, case.dtype) for k, v in views.decode(example.inputs, example.arrays).items()}
     rng = np.random.default_rng(case.seed)
     return {k: _cast(v, case.dtype) for k, v in exercise.make_inputs(rng, case).items()}
+
+
+def _example(exercise, case):
+    """The stored Example of a view's case, or None (computed from the declaration)."""
+    if exercise.examples is None or case.hidden:
+        return None
+    return exercise.examples.get(case.label)
 
 
 def _cast(value, dtype):
@@ -216,13 +246,31 @@ def call_case(exercise, fn, case, inputs=None, collect=False):
     """Run the student's function on one case (copies of its inputs); never raises.
 
     collect=True runs the exercise's `collect` instead of its runner (the verification pass).
+    The function runs watched (guard.Watch): what it calls that it may not is in Returned.calls.
     """
     inputs = make_inputs(exercise, case) if inputs is None else inputs
+    copies = {k: _copy(v) for k, v in inputs.items()}
+    watch = guard.Watch(exercise.forbidden, allowed=_objects(copies))
+    watched = watch.wrap(fn)
     if collect:
-        return capture(lambda: exercise.collect(fn, **_copy(inputs)))
-    if exercise.runner is not None:
-        return capture(lambda: exercise.runner(fn, **_copy(inputs)))
-    return capture(lambda: fn(*[_copy(inputs[a]) for a in exercise.args]))
+        returned = capture(lambda: exercise.collect(watched, **copies))
+    elif exercise.runner is not None:
+        returned = capture(lambda: exercise.runner(watched, **copies))
+    else:
+        returned = capture(lambda: watched(*[copies[a] for a in exercise.args]))
+    returned.calls = list(watch.calls)
+    return returned
+
+
+def _objects(value):
+    """The objects among a case's inputs (what the function is given and may call)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [o for v in value for o in _objects(v)]
+    if isinstance(value, (np.ndarray, np.generic, int, float, str, bool, type(None))):
+        return []
+    return [value]
 
 
 def capture(thunk):
@@ -277,6 +325,7 @@ def judge_case(exercise, case, returned, inputs=None, reference=None):
     outputs, expected, lengths = _reference(exercise, inputs) if reference is None else reference
     result = CaseResult(case=case, inputs=inputs, expected=expected, outputs=outputs)
     result.mistake = returned.mistake
+    result.calls = list(returned.calls)
     if returned.problem:
         result.problem = returned.problem
         return result
@@ -320,6 +369,7 @@ def _spy(fn, helpers):
                 def spy(*a, _name=name, _original=original, **k):
                     counts[_name] += 1
                     return _original(*a, **k)
+                guard.see_through(spy.__code__)
                 namespace[name] = spy
     try:
         yield counts
@@ -370,8 +420,14 @@ def _compare_sequences(out, got, expected):
 _MISTAKE_OUTPUTS = {}
 
 
-def _mistake_output(exercise, mistake, result):
-    """The flattened outputs of `mistake` on the result's case, or None if it cannot happen there."""
+def _mistake_output(exercise, index, result):
+    """The flattened outputs of catalogue entry `index` on the result's case, or None if it
+    cannot happen there (stored in a view, computed from the declaration otherwise)."""
+    mistake = exercise.mistakes[index]
+    example = _example(exercise, result.case)
+    if example is not None:
+        stored = example.mistakes[index]
+        return None if stored is None else _flatten(exercise, views.decode(stored, example.arrays))[1]
     key = (_case_key(exercise, result.case), mistake)    # names repeat: variants of one mistake
     if key not in _MISTAKE_OUTPUTS:
         try:
@@ -382,17 +438,24 @@ def _mistake_output(exercise, mistake, result):
     return _MISTAKE_OUTPUTS[key]
 
 
+def _can_output(exercise, index):
+    """Whether catalogue entry `index` has outputs to compare (a runner names the others)."""
+    if exercise.examples is not None:
+        return any(e.mistakes[index] is not None for e in exercise.examples.values())
+    return exercise.mistakes[index].output is not None
+
+
 def _recognise(exercise, results):
     """The first catalogued mistake that reproduces every output the student got wrong (and right)."""
-    for mistake in exercise.mistakes:
-        if mistake.output is None:
+    for index, mistake in enumerate(exercise.mistakes):
+        if not _can_output(exercise, index):
             continue  # a runner names this one itself (Problem.mistake)
         explained = 0
         consistent = True
         for r in results:
             if r.got is None or not r.wrong:
                 continue
-            m_out = _mistake_output(exercise, mistake, r)
+            m_out = _mistake_output(exercise, index, r)
             if m_out is None:
                 continue  # the mistake cannot happen with these shapes
             if len(m_out) != len(r.got):
@@ -490,23 +553,27 @@ def _case_key(exercise, case):
 
 
 def _prepared(exercise, case):
-    """(the case's inputs, a copy of its reference), the reference computed on first use."""
+    """(the case's inputs, a copy of its reference), the reference computed on first use (or
+    read from a view)."""
     inputs = make_inputs(exercise, case)
     key = _case_key(exercise, case)
     if key not in _REFERENCES:
-        _REFERENCES[key] = _reference(exercise, inputs)
+        example = _example(exercise, case)
+        if example is not None:
+            _REFERENCES[key] = _flatten(exercise, views.decode(example.reference, example.arrays))
+        else:
+            _REFERENCES[key] = _reference(exercise, inputs)
     outputs, expected, lengths = _REFERENCES[key]
     return inputs, (outputs, _copy(expected), dict(lengths))
 
 
-def prepare(notebooks):
-    """Compute the reference of every case of the notebooks' exercises; return them as bytes
+def prepare(exercises):
+    """Compute the reference of every case of `exercises` (declarations); return them as bytes
     for adopt() in another process of the same installation."""
     import pickle
-    for notebook in notebooks:
-        for exercise in registry.for_notebook(notebook):
-            for case in exercise.cases:
-                _prepared(exercise, case)
+    for exercise in exercises:
+        for case in exercise.cases:
+            _prepared(exercise, case)
     return pickle.dumps(_REFERENCES, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -530,6 +597,9 @@ def judge(exercise, cases, returned, calls=None):
 
 def _verdict(exercise, results, counts, fn):
     cases = [r.case for r in results]
+    calls = list(dict.fromkeys(c for r in results for c in r.calls))
+    if calls:
+        return Result(exercise, False, guard.describe(exercise.name, calls), cases=results)
     if all(r.ok for r in results) and all(counts.get(h, 0) > 0 for h in exercise.must_call):
         kind = "hidden" if cases and cases[0].hidden else "visible"
         worst = max((r.max_diff for r in results), default=0.0)

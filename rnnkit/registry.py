@@ -1,32 +1,65 @@
-"""Declarations of graded exercises: one `Exercise` per graded function, declared once.
+"""Graded exercises as the checks see them: one `Exercise` per graded function.
 
-The in-notebook checks, the hidden tests, the instructor's tools and the mutation tests all read
-these declarations (rnnkit/exercises/<notebook>.py), so a case, a tolerance or a catalogued
-mistake is written in exactly one place.
+Every exercise is declared once, in the answer keys (rnnkit/grading/keys/<topic>.py): its contract,
+its Keras reference, an input maker, visible and hidden cases and a catalogue of mistakes. The keys
+are the instructor's side and are not part of the student package. What a student's check needs is
+generated from them by `rnnkit release` as a data-only view (rnnkit/exercises/views/<notebook>):
+the contract, the visible cases with their inputs, what the Keras reference returns on them and what
+each catalogued mistake returns on them. Nothing in it computes an answer.
+
+    get(name)        the view: contract and visible cases (what `check` uses in a notebook)
+    hidden(name)     the declaration, from the installed answer keys, with the hidden cases drawn
+                     for the current grading batch (what the hidden tests use while grading)
 """
-from dataclasses import dataclass, field
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 # How a dimension letter is named in a message about a position in an array.
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
               "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column"}
 TIME_AXES = ("T", "Tx", "Ty")
+# The batch's seed for hidden cases, in the environment a grading kernel starts with.
+HIDDEN_SEED_VARIABLE = "RNNKIT_HIDDEN_SEED"
+# The entry point group under which the instructor's package installs the answer keys.
+ANSWER_KEYS_GROUP = "rnnkit.answer_keys"
 
 
 @dataclass(frozen=True)
 class Case:
-    """One set of inputs: made from `seed` with the sizes in `sizes` (e.g. N=2, T=4, D=3, H=5)."""
+    """One set of inputs: made from `seed` with the sizes in `sizes` (e.g. N=2, T=4, D=3, H=5).
+
+    `vary` (hidden cases) gives, for some sizes, an inclusive range (low, high): a grading batch
+    draws the seed afresh and each of those sizes in its range (see `drawn`), so that hidden
+    cases cannot be learnt from one term to the next. `sizes` holds the values used without a
+    batch seed.
+    """
     label: str
     seed: int
     sizes: dict
     hidden: bool = False
     dtype: str = "float32"
     note: str = ""
+    vary: dict = None
 
     def describe(self):
         sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
         extra = f", {self.note}" if self.note else ""
         return f"'{self.label}' ({sizes}, {self.dtype}{extra})"
+
+    def drawn(self, exercise_name, batch_seed):
+        """This case for the batch `batch_seed`: a fresh seed, and the `vary` sizes drawn."""
+        import numpy as np
+        digest = hashlib.sha256(f"{batch_seed}/{exercise_name}/{self.label}".encode()).digest()
+        seed = int.from_bytes(digest[:4], "little")
+        sizes = dict(self.sizes)
+        rng = np.random.default_rng(seed)
+        for key in sorted(self.vary or {}):
+            low, high = self.vary[key]
+            sizes[key] = int(rng.integers(low, high + 1))
+        return replace(self, seed=seed, sizes=sizes, vary=None)
 
 
 @dataclass(frozen=True)
@@ -69,16 +102,31 @@ class Problem(Exception):
 class Mistake:
     """A realistic wrong implementation: `output(**inputs)` returns what that mistake returns.
 
-    `output=None` for a mistake that a runner detects itself and reports as a Problem naming it.
+    `output=None` for a mistake that a runner detects itself and reports as a Problem naming it,
+    and in a view, where what the mistake returns on each visible case is stored instead.
     """
     name: str
     hint: str
-    output: Callable
+    output: Callable = None
+
+
+@dataclass
+class Example:
+    """A case of a view, stored: its inputs, what the reference returned, what each mistake did.
+
+    `inputs` and the outputs are encoded values (rnnkit.views): each use decodes a fresh copy.
+    `mistakes` lists, in catalogue order, each mistake's encoded output or None where the mistake
+    cannot happen on this case. `arrays` holds the arrays the encodings name.
+    """
+    inputs: dict
+    reference: object
+    mistakes: list
+    arrays: dict
 
 
 @dataclass
 class Exercise:
-    """A graded function: its contract, its Keras reference, its cases and its mistake catalogue.
+    """A graded function: its contract, its reference, its cases and its mistake catalogue.
 
     Attributes:
         name: the function's name in the notebook, e.g. "rnn_cell_forward".
@@ -92,6 +140,9 @@ class Exercise:
         mistakes: the catalogue, tried in order when a submission fails.
         points: points of its graded test cell.
         must_call: helper functions the student's function has to use (checked by spying).
+        forbidden: what the function may not call, however it is imported: the Keras layers, TF
+            ops or libraries that compute its answer (dotted names, e.g. "keras.layers.SimpleRNN",
+            "tf.GradientTape", "sacrebleu"); the kit's own code is never allowed (rnnkit.guard).
         atol, rtol: |yours - reference| <= atol + rtol * |reference|.
         runner: how a case runs the student's function, runner(fn, **inputs) -> value to compare
             (e.g. the frequencies of many random samples); None calls fn(*inputs) in args order.
@@ -103,23 +154,28 @@ class Exercise:
             with safe_mode). finish(collected, **inputs) runs in the grader and returns what
             runner returns; it may raise Problem. runner(fn, **inputs) must equal
             finish(collect(fn, **inputs), **inputs). A runner without them is not verified.
+            Runners live in the student package (rnnkit/exercises/): they judge, never answer.
+        examples: in a view, the stored visible cases, {case label: Example}; reference,
+            make_inputs and the mistakes' outputs are then not needed (and not there).
     """
     name: str
     notebook: str
     args: tuple
     outputs: tuple
     reference_name: str
-    reference: Callable
-    make_inputs: Callable
-    cases: list
+    reference: Callable = None
+    make_inputs: Callable = None
+    cases: list = field(default_factory=list)
     mistakes: list = field(default_factory=list)
     points: int = 1
     must_call: tuple = ()
+    forbidden: tuple = ()
     atol: float = 1e-5
     rtol: float = 1e-4
     runner: Callable = None
     collect: Callable = None
     finish: Callable = None
+    examples: dict = None
 
     @property
     def grade_id(self):
@@ -128,31 +184,69 @@ class Exercise:
     def select(self, hidden):
         return [c for c in self.cases if c.hidden == hidden]
 
+    def drawn(self, batch_seed):
+        """This exercise with its hidden cases drawn for the batch `batch_seed` (None: as declared)."""
+        if batch_seed is None:
+            return self
+        cases = [c.drawn(self.name, batch_seed) if c.hidden else c for c in self.cases]
+        return replace(self, cases=cases)
 
-REGISTRY = {}
+
+# ----------------------------------------------------------------------------- the student's side
+@functools.lru_cache(maxsize=None)
+def _views():
+    from rnnkit import views
+    return {e.name: e for e in views.load_all()}
 
 
-def register(exercise):
-    if exercise.name in REGISTRY:
-        raise ValueError(f"exercise {exercise.name!r} is declared twice.")
-    REGISTRY[exercise.name] = exercise
-    return exercise
+def names():
+    """The graded functions of every notebook, in notebook and declaration order."""
+    return list(_views())
 
 
 def get(name):
-    """The Exercise called `name`; raises KeyError naming the known ones otherwise."""
-    _load_all()
+    """The view of exercise `name` (contract and visible cases); KeyError names the known ones."""
     try:
-        return REGISTRY[name]
+        return _views()[name]
     except KeyError:
-        raise KeyError(f"no exercise named {name!r}; known: {sorted(REGISTRY)}.") from None
+        raise KeyError(f"no exercise named {name!r}; known: {sorted(_views())}.") from None
 
 
 def for_notebook(notebook):
-    """Exercises of one assignment, in declaration order."""
-    _load_all()
-    return [e for e in REGISTRY.values() if e.notebook == notebook]
+    """The views of one assignment's exercises, in declaration order."""
+    return [e for e in _views().values() if e.notebook == notebook]
 
 
-def _load_all():
-    from rnnkit import exercises  # noqa: F401  (importing declares them)
+# ----------------------------------------------------------------------------- the grader's side
+class NoAnswerKeys(LookupError):
+    """The hidden cases live with the instructor: the answer keys are not installed here."""
+
+
+@functools.lru_cache(maxsize=None)
+def answer_keys():
+    """The installed answer keys (a module with get(name) and for_notebook(notebook)).
+
+    Found through the entry point group ANSWER_KEYS_GROUP, which only the instructor's package
+    provides: the student package never imports them. Raises NoAnswerKeys without them.
+    """
+    from importlib.metadata import entry_points
+    for entry in entry_points(group=ANSWER_KEYS_GROUP):
+        return entry.load()
+    raise NoAnswerKeys("the hidden cases are only available where the course is graded "
+                       "(the instructor's package, rnnkit-grading, is not installed here)")
+
+
+def batch_seed():
+    """The grading batch's seed for hidden cases (RNNKIT_HIDDEN_SEED), or None: as declared."""
+    value = os.environ.get(HIDDEN_SEED_VARIABLE, "").strip()
+    return int(value) if value else None
+
+
+BATCH = "batch"      # hidden(name, seed=BATCH): the seed of the grading batch, batch_seed()
+
+
+def hidden(name, seed=BATCH):
+    """The declaration of exercise `name` from the answer keys, its hidden cases drawn for `seed`
+    (BATCH: the batch's, batch_seed(); None: as declared). Raises NoAnswerKeys on a student's
+    installation."""
+    return answer_keys().get(name).drawn(batch_seed() if seed == BATCH else seed)

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from rnnkit import registry
+from rnnkit.grading import keys
 
 _cell_numbers = itertools.count(1)
 
@@ -37,7 +37,7 @@ def student(namespace, source, name=None):
 
 def catalogued(exercise_name, mistake_name, occurrence=1):
     """The `occurrence`-th catalogue entry called `mistake_name` of exercise `exercise_name`."""
-    entries = [m for m in registry.get(exercise_name).mistakes if m.name == mistake_name]
+    entries = [m for m in keys.get(exercise_name).mistakes if m.name == mistake_name]
     return entries[occurrence - 1]
 
 

@@ -29,7 +29,7 @@ import urllib.request
 
 import pytest
 
-from rnnkit import registry
+from rnnkit.grading import keys
 from tests.conftest import ROOT, VENV_BIN, solution_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -250,7 +250,7 @@ def test_student_session_checks_and_validate(lab, chromium):
     from playwright.sync_api import sync_playwright
     start = time.monotonic()
 
-    assert any(m.name == MISTAKE for m in registry.get(MISTAKEN).mistakes), \
+    assert any(m.name == MISTAKE for m in keys.get(MISTAKEN).mistakes), \
         f"{MISTAKE!r} is no longer in the catalogue of {MISTAKEN}"
     correct = _answer(CORRECT)
     solution = _answer(MISTAKEN)

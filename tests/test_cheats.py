@@ -16,14 +16,13 @@ import nbformat
 import pytest
 
 import rnnkit
-from rnnkit import registry
-from rnnkit.grading import cli, examples, jail, workspace
+from rnnkit.grading import cli, examples, jail, keys, workspace
 from tests.cheats import ASSIGNMENT as A, CHEATS, RNNKIT_EDIT
 
 pytestmark = pytest.mark.slow
 HONEST = {"honest": "full_marks", "honest_partial": "partial"}
 GUARDED = os.path.join(os.path.dirname(rnnkit.__file__), "checks.py")   # what edits_rnnkit writes to
-POINTS = {e.name: e.points for e in registry.for_notebook(A)}
+POINTS = {e.name: e.points for e in keys.for_notebook(A)}
 KERNEL_MEMORY_MB = "2500"      # the memory bomb stops here instead of at the default limit
 CELL_TIMEOUT = 30              # the infinite loop is interrupted here instead of at 300 s
 
@@ -132,7 +131,7 @@ def test_the_batch_is_graded(batch):
 def test_cheat_scores_zero_on_its_exercise_and_is_flagged(batch, cheat):
     row = batch["rows"][cheat.name]
     by_grade_id = _gradebook_scores(batch["root"], cheat.name)
-    for e in registry.for_notebook(A):
+    for e in keys.for_notebook(A):
         if e.name in cheat.zero:
             assert float(row[e.name]) == 0, (e.name, row["flags"])
             assert by_grade_id[e.grade_id] == 0, e.grade_id

@@ -46,14 +46,16 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
-from rnnkit.exercises.bidirectional_stacked import MERGE_MODES, RNNFunction
+from rnnkit.exercises.bidirectional_stacked import RNNFunction
+from rnnkit.grading import keys
+from rnnkit.grading.keys.bidirectional_stacked import MERGE_MODES
 from tests.conftest import solution_namespace, solution_path
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "05_bidirectional_stacked"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 GIVEN_HELPERS = ("rnn_forward", "simple_rnn_fn")  # given (ungraded) code of the notebook
 
@@ -313,17 +315,17 @@ def all_cases(exercise):
 
 
 def case_named(exercise_name, label):
-    return next(c for c in registry.get(exercise_name).cases if c.label == label)
+    return next(c for c in keys.get(exercise_name).cases if c.label == label)
 
 
 def inputs_of(exercise_name, label):
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     return checks.make_inputs(exercise, case_named(exercise_name, label))
 
 
 def assert_matches_reference(fn, exercise_name, label, **overrides):
     """`fn` called directly on the case's inputs (some replaced) matches the case's reference."""
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     inputs = inputs_of(exercise_name, label)
     expected = _reference(exercise, inputs)
     got = _call_directly(fn, exercise, dict(inputs, **overrides))
@@ -340,16 +342,16 @@ def test_notebook_declares_the_three_exercises():
         assert exercise.select(hidden=False), f"{exercise.name} has no visible case"
         assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
         assert exercise.must_call == () and exercise.runner is None, exercise.name
-    bi = registry.get("bidirectional_forward")
+    bi = keys.get("bidirectional_forward")
     assert [c.sizes["merge_mode"] for c in bi.select(hidden=False)] == ["concat", "ave"]
     assert {c.sizes["merge_mode"] for c in bi.select(hidden=True)} >= {"mul", "sum", "concat"}
     assert any(c.sizes["T"] == 1 for c in bi.select(hidden=True))
     assert any(c.dtype == "float64" for c in bi.select(hidden=True))
-    stacked = registry.get("stacked_forward")
+    stacked = keys.get("stacked_forward")
     depths = {len(c.sizes["layers"]) for c in stacked.select(hidden=True)}
     assert {1, 3} <= depths, depths
     assert {kind for c in stacked.cases for kind in c.sizes["layers"]} == {"SimpleRNN", "GRU"}
-    masked = registry.get("masked_rnn_forward")
+    masked = keys.get("masked_rnn_forward")
     assert {c.note for c in masked.cases} == {"mixed lengths", "pre-padded", "none padded",
                                               "all padded"}
     assert {c.note for c in masked.select(hidden=True)} == {"mixed lengths", "pre-padded",
@@ -378,7 +380,7 @@ def test_solution_passes(nb05, name, hidden):
     assert result.mistake == ""
     assert result.message.startswith(f"{name} matches "), result.message
     kind = "hidden" if hidden else "visible"
-    n = len(registry.get(name).select(hidden))
+    n = len(keys.get(name).select(hidden))
     assert f" on {n} {kind} case" in result.message, result.message
     assert all(r.ok for r in result.cases)
 
@@ -442,7 +444,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb05, exercise_name, mistake, occ
 
     A case on which both raise (a layer fed the wrong width) counts as agreeing.
     """
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake, occurrence)
     fn = student(nb05, source, exercise_name)
     compared = 0
@@ -468,7 +470,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb05, exercise_name, mistake, occ
 
 def test_bidirectional_mutants_use_the_callables_they_are_given(nb05):
     """The mutants run the given RNNFunctions (they do not read the weights themselves)."""
-    exercise = registry.get("bidirectional_forward")
+    exercise = keys.get("bidirectional_forward")
     inputs = checks.make_inputs(exercise, exercise.cases[0])
     for mistake, source in MUTANTS["bidirectional_forward"]:
         fn = student(nb05, source, "bidirectional_forward")
@@ -502,7 +504,7 @@ BIDIRECTIONAL_MERGE = """
 
 
 def test_inputs_are_rnn_functions_with_readable_reprs():
-    exercise = registry.get("bidirectional_forward")
+    exercise = keys.get("bidirectional_forward")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         assert inputs["merge_mode"] == case.sizes["merge_mode"] and inputs["merge_mode"] in MERGE_MODES
@@ -514,8 +516,8 @@ def test_inputs_are_rnn_functions_with_readable_reprs():
             states = fn(inputs["x"])
             assert states.shape == (case.sizes["N"], case.sizes["T"], H)
             np.testing.assert_array_equal(fn(inputs["x"]), states)  # no state kept between calls
-    for case in registry.get("stacked_forward").cases:
-        layer_fns = checks.make_inputs(registry.get("stacked_forward"), case)["layer_fns"]
+    for case in keys.get("stacked_forward").cases:
+        layer_fns = checks.make_inputs(keys.get("stacked_forward"), case)["layer_fns"]
         assert type(layer_fns) is list
         assert [repr(f) for f in layer_fns] == [
             f"<layer_fns[{k}]: {kind} with {H} units>"
@@ -562,7 +564,7 @@ def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
     fw = forward_fn(x)
     bw = np.flip(backward_fn(np.flip(x, axis=1)), axis=1)
 """ + merge, "bidirectional_forward")
-    for case in registry.get("bidirectional_forward").cases:
+    for case in keys.get("bidirectional_forward").cases:
         assert case.sizes["merge_mode"] in MERGE_MODES, case.label
     for hidden in (False, True):
         result = evaluate("bidirectional_forward", fn, hidden=hidden)
@@ -716,7 +718,7 @@ def stacked_forward(x, layer_fns):
 def test_stacked_popping_from_the_list_changes_nothing_outside(nb05):
     """The student gets a fresh list: emptying it leaves the reference and the case's list whole."""
     fn = student(nb05, STACKED_POPPING.format(index=0), "stacked_forward")
-    exercise = registry.get("stacked_forward")
+    exercise = keys.get("stacked_forward")
     for hidden in (False, True):
         result = evaluate("stacked_forward", fn, hidden=hidden)
         assert result.passed, result.message
@@ -813,7 +815,7 @@ def masked_variant(real="mask[:, t:t + 1]", h="np.where(real, h_new, h)",
 
 
 def test_masked_gets_a_bool_mask():
-    exercise = registry.get("masked_rnn_forward")
+    exercise = keys.get("masked_rnn_forward")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         mask = inputs["mask"]
@@ -830,13 +832,13 @@ def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
     result = evaluate("masked_rnn_forward", fn, hidden=True)
     assert result.passed, result.message
     assert fn.__globals__["seen"] == [(np.ndarray, np.dtype(bool), (c.sizes["N"], c.sizes["T"]))
-                                      for c in registry.get("masked_rnn_forward").select(True)]
+                                      for c in keys.get("masked_rnn_forward").select(True)]
 
 
 @pytest.mark.parametrize("dtype", [int, np.int8, np.float32])
 def test_masked_solution_works_with_a_numeric_mask(nb05, dtype):
     """The engine passes bool; a 0/1 mask (int or float) gives the same result with np.where."""
-    for case in registry.get("masked_rnn_forward").cases:
+    for case in keys.get("masked_rnn_forward").cases:
         mask = inputs_of("masked_rnn_forward", case.label)["mask"]
         assert_matches_reference(nb05["masked_rnn_forward"], "masked_rnn_forward", case.label,
                                  mask=mask.astype(dtype))
@@ -866,7 +868,7 @@ def test_masked_without_keepdims_fails_readably(nb05):
     wrong and the message locates them; no exception escapes either way.
     """
     fn = student(nb05, MASKED_WITHOUT_KEEPDIMS, "masked_rnn_forward")
-    exercise = registry.get("masked_rnn_forward")
+    exercise = keys.get("masked_rnn_forward")
     for hidden in (False, True):
         result = evaluate("masked_rnn_forward", fn, hidden=hidden)
         assert_readable_failure(result, "masked_rnn_forward")
@@ -907,7 +909,7 @@ def test_all_padded_reference_keeps_h0_and_outputs_zeros():
     """Keras's SimpleRNN with mask=: a row with no real step never updates. Its state stays h0 and
     its outputs stay at their start value, zeros (not h0); at leading padded steps of a pre-padded
     row the outputs are zeros too, while the state is h0."""
-    exercise = registry.get("masked_rnn_forward")
+    exercise = keys.get("masked_rnn_forward")
     case = next(c for c in exercise.select(hidden=True) if c.note == "all padded")
     inputs = checks.make_inputs(exercise, case)
     assert not inputs["mask"].any()
@@ -931,7 +933,7 @@ def test_all_padded_reference_keeps_h0_and_outputs_zeros():
 # ----------------------------------------------------------------------------- generic failures
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_not_implemented(nb05, name):
-    args = ", ".join(registry.get(name).args)
+    args = ", ".join(keys.get(name).args)
     fn = student(nb05, f"""
 def {name}({args}):
     # YOUR CODE HERE
@@ -1053,7 +1055,7 @@ def test_in_place_changes_to_inputs_do_not_matter(nb05):
     b += 100
     mask[...] = False
     return np.stack"""), "masked_rnn_forward")
-    exercise = registry.get("masked_rnn_forward")
+    exercise = keys.get("masked_rnn_forward")
     for hidden in (False, True):
         result = evaluate("masked_rnn_forward", fn, hidden=hidden)
         assert result.passed, result.message

@@ -32,13 +32,14 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
+from rnnkit.grading import keys
 from tests.conftest import solution_namespace, solution_path
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "02_bptt"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 GIVEN_HELPERS = ("rnn_forward",)  # given (ungraded) code cells of the notebook the solutions use
 
@@ -471,7 +472,7 @@ def test_notebook_declares_the_four_exercises():
     for exercise in EXERCISES:
         assert exercise.select(hidden=False), f"{exercise.name} has no visible case"
         assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
-    assert registry.get("truncated_bptt_grads").must_call == ("rnn_backward",)
+    assert keys.get("truncated_bptt_grads").must_call == ("rnn_backward",)
 
 
 def test_namespace_holds_the_graded_functions_and_the_given_rnn_forward(nb02):
@@ -491,7 +492,7 @@ def test_solution_passes(nb02, name, hidden):
     assert result.mistake == ""
     assert result.message.startswith(f"{name} matches "), result.message
     kind = "hidden" if hidden else "visible"
-    n = len(registry.get(name).select(hidden))
+    n = len(keys.get(name).select(hidden))
     assert f" on {n} {kind} case" in result.message, result.message
 
 
@@ -544,7 +545,7 @@ def test_mutant_fails_the_hidden_cases(nb02, exercise_name, mistake, occurrence,
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
 def test_mutant_reproduces_its_catalogue_entry(nb02, exercise_name, mistake, occurrence, source):
     """The mutant returns what its catalogue entry says the mistake returns (so it is faithful)."""
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake, occurrence)
     fn = student(nb02, source, exercise_name)
     for case in exercise.select(hidden=False) + exercise.select(hidden=True):
@@ -563,7 +564,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb02, exercise_name, mistake, occ
 
 def test_truncated_mutants_call_rnn_backward(nb02):
     """The truncated_bptt_grads mutants are recognised by their values, not by a missing call."""
-    exercise = registry.get("truncated_bptt_grads")
+    exercise = keys.get("truncated_bptt_grads")
     inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[0])
     for mistake, source in MUTANTS["truncated_bptt_grads"]:
         fn = student(nb02, source, "truncated_bptt_grads")
@@ -601,7 +602,7 @@ def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
 def test_truncated_bptt_must_call_rnn_backward(nb02):
     fn = student(nb02, TRUNCATED_WITHOUT_RNN_BACKWARD, "truncated_bptt_grads")
     # The values are right: every case, visible and hidden, matches the reference.
-    exercise = registry.get("truncated_bptt_grads")
+    exercise = keys.get("truncated_bptt_grads")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         got = _call_directly(fn, exercise, inputs)
@@ -673,7 +674,7 @@ def numerical_gradient(f, x, eps=1e-5):
         grad[idx] = (f_plus - f_minus) / (2 * eps)
     return grad
 """, "numerical_gradient")
-    exercise = registry.get("numerical_gradient")
+    exercise = keys.get("numerical_gradient")
     for hidden in (False, True):
         result = evaluate("numerical_gradient", fn, hidden=hidden)
         assert result.passed, result.message
@@ -688,7 +689,7 @@ def numerical_gradient(f, x, eps=1e-5):
 
 def test_numerical_gradient_f_accepts_what_a_student_passes():
     """f works on a list, on float32 and on a copy; it returns a float and leaves x alone."""
-    exercise = registry.get("numerical_gradient")
+    exercise = keys.get("numerical_gradient")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         f, x = inputs["f"], inputs["x"]
@@ -722,7 +723,7 @@ def numerical_gradient(f, x, eps=1e-5):
 
 def test_numerical_gradient_changes_to_x_stay_with_the_student(nb02):
     fn = student(nb02, NUMERICAL_GRADIENT_SCRIBBLER, "numerical_gradient")
-    exercise = registry.get("numerical_gradient")
+    exercise = keys.get("numerical_gradient")
     def solution_differences():
         return [r.max_diff for hidden in (False, True)
                 for r in evaluate("numerical_gradient", nb02["numerical_gradient"], hidden=hidden).cases]
@@ -834,7 +835,7 @@ def numerical_gradient(f, x, eps=1e-5):
 def test_overflow_mistake_is_named_although_outputs_are_not_finite(nb02):
     source = mutant_source("softmax_cross_entropy", "overflow on large logits (no max shift)")
     fn = student(nb02, source, "softmax_cross_entropy")
-    exercise = registry.get("softmax_cross_entropy")
+    exercise = keys.get("softmax_cross_entropy")
     large = [c for c in exercise.select(hidden=False) if "large logits" in c.note]
     assert large, "no visible case with large logits"
     got = _call_directly(fn, exercise, checks.make_inputs(exercise, large[0]))
@@ -1008,7 +1009,7 @@ def test_rnn_backward_only_dh0_wrong_points_at_it(nb02):
 
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_not_implemented(nb02, name):
-    args = ", ".join(registry.get(name).args)
+    args = ", ".join(keys.get(name).args)
     fn = student(nb02, f"""
 def {name}({args}):
     # YOUR CODE HERE
@@ -1088,7 +1089,7 @@ def test_in_place_changes_to_inputs_do_not_matter(nb02):
     b += 100
     return dx, dh0, dWx, dWh, db
 """, "rnn_backward")
-    exercise = registry.get("rnn_backward")
+    exercise = keys.get("rnn_backward")
     for hidden in (False, True):
         result = evaluate("rnn_backward", fn, hidden=hidden)
         assert result.passed, result.message
@@ -1141,7 +1142,7 @@ def test_stderr_harness_sees_a_numpy_warning(nb02, capfd):
     """The harness of the stderr tests can fail: outside a check the overflow mutant does warn."""
     fn = student(nb02, mutant_source("softmax_cross_entropy", "overflow on large logits (no max shift)"),
                  "softmax_cross_entropy")
-    exercise = registry.get("softmax_cross_entropy")
+    exercise = keys.get("softmax_cross_entropy")
     inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[1])
     capfd.readouterr()
     with warnings_to_stderr():

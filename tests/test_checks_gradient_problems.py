@@ -20,14 +20,15 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
-from rnnkit.exercises import gradient_problems as gp
+from rnnkit.grading import keys
+from rnnkit.grading.keys import gradient_problems as gp
 from tests.conftest import solution_namespace
 from tests.mutation import assert_fails_naming, catalogued, student
 
 NOTEBOOK = "03_gradient_problems"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 
 
@@ -231,7 +232,7 @@ def _numpy_jacobians(x, h0, Wx, Wh, b):
 
 
 def test_state_jacobians_match_the_explicit_product():
-    exercise = registry.get("jacobian_norms")
+    exercise = keys.get("jacobian_norms")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         J = gp.state_jacobians(**inputs)
@@ -242,7 +243,7 @@ def test_state_jacobians_match_the_explicit_product():
 
 
 def test_state_jacobians_match_finite_differences():
-    exercise = registry.get("jacobian_norms")
+    exercise = keys.get("jacobian_norms")
     inputs = checks.make_inputs(exercise, exercise.cases[0])
     inputs = {k: np.asarray(v, np.float64) for k, v in inputs.items()}
     x, h0, Wx, Wh, b = (inputs[k] for k in ("x", "h0", "Wx", "Wh", "b"))
@@ -268,7 +269,7 @@ def test_state_jacobians_match_finite_differences():
 
 
 def test_jacobian_norms_reference_ends_with_sqrt_h():
-    exercise = registry.get("jacobian_norms")
+    exercise = keys.get("jacobian_norms")
     for case in exercise.cases:
         norms = exercise.reference(**checks.make_inputs(exercise, case))
         assert norms.shape == (case.sizes["T"],)
@@ -276,7 +277,7 @@ def test_jacobian_norms_reference_ends_with_sqrt_h():
 
 
 def test_clipping_references_follow_their_definitions():
-    exercise = registry.get("clip_by_global_norm")
+    exercise = keys.get("clip_by_global_norm")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         grads, max_norm = inputs["grads"], inputs["max_norm"]
@@ -289,7 +290,7 @@ def test_clipping_references_follow_their_definitions():
         ratio = gp._norm_ratio(case)
         if ratio is not None:
             assert expected_norm / max_norm == pytest.approx(ratio, rel=1e-5)
-    exercise = registry.get("clip_by_value")
+    exercise = keys.get("clip_by_value")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         clipped = exercise.reference(**inputs)
@@ -299,14 +300,14 @@ def test_clipping_references_follow_their_definitions():
 
 
 def test_visible_cases_cover_both_sides_of_max_norm_and_of_the_limit():
-    exercise = registry.get("clip_by_global_norm")
+    exercise = keys.get("clip_by_global_norm")
     ratios = [gp._norm_ratio(c) for c in exercise.select(hidden=False)]
     assert min(ratios) < 1 < max(ratios)
     for case in exercise.cases:
         assert checks.make_inputs(exercise, case)["max_norm"] != 1.0   # "forgot max_norm" must show
     hidden_sizes = [c.sizes["K"] for c in exercise.select(hidden=True)]
     assert 1 in hidden_sizes and 5 in hidden_sizes
-    exercise = registry.get("clip_by_value")
+    exercise = keys.get("clip_by_value")
     for case in exercise.select(hidden=False):
         inputs = checks.make_inputs(exercise, case)
         values = np.concatenate([g.ravel() for g in inputs["grads"]])
@@ -331,7 +332,7 @@ def test_solution_passes(nb03, name, hidden):
     assert result.passed, result.message
     assert result.mistake == ""
     kind = "hidden" if hidden else "visible"
-    n = len(registry.get(name).select(hidden))
+    n = len(keys.get(name).select(hidden))
     assert result.message.startswith(f"{name} matches "), result.message
     assert f" on {n} {kind} case" in result.message, result.message
 
@@ -375,7 +376,7 @@ def test_mutant_fails_the_hidden_cases(nb03, exercise_name, mistake, occurrence,
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
 def test_mutant_reproduces_its_catalogue_entry(nb03, exercise_name, mistake, occurrence, source):
     """The mutant returns what its catalogue entry says the mistake returns (so it is faithful)."""
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake, occurrence)
     fn = student(nb03, source, exercise_name)
     for case in exercise.select(hidden=False):
@@ -543,7 +544,7 @@ def test_no_exception_escapes_for_any_exercise(name):
 
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_not_implemented_is_reported(nb03, name):
-    args = ", ".join(registry.get(name).args)
+    args = ", ".join(keys.get(name).args)
     fn = student(nb03, f"def {name}({args}):\n    raise NotImplementedError()\n", name)
     result = evaluate(name, fn)
     assert not result.passed

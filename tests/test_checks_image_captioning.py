@@ -53,17 +53,18 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, data, registry
+from rnnkit import checks, data
 from rnnkit.checks import CheckFailed, check, evaluate
-from rnnkit.exercises import image_captioning as ic
-from rnnkit.exercises.image_captioning import StepFunction, exhaustive_search
+from rnnkit.exercises.image_captioning import StepFunction, exhaustive_search, probe_captioner
+from rnnkit.grading import keys
+from rnnkit.grading.keys import image_captioning as ic
 from rnnkit.registry import Case, Problem
 from rnnkit.runtime import import_tf
 from tests.conftest import solution_namespace, solution_path
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "06_image_captioning"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 NUMERIC_NAMES = [n for n in EXERCISE_NAMES if n != "build_captioner"]
 GIVEN_HELPERS = ("conv2d_same", "sigmoid")  # given (ungraded) code of the notebook
@@ -510,11 +511,11 @@ def all_cases(exercise):
 
 
 def case_named(exercise_name, label):
-    return next(c for c in registry.get(exercise_name).cases if c.label == label)
+    return next(c for c in keys.get(exercise_name).cases if c.label == label)
 
 
 def inputs_of(exercise_name, label):
-    return checks.make_inputs(registry.get(exercise_name), case_named(exercise_name, label))
+    return checks.make_inputs(keys.get(exercise_name), case_named(exercise_name, label))
 
 
 def greedy_path(step_fn, start_id, end_id, max_len):
@@ -557,24 +558,24 @@ def test_notebook_declares_the_five_exercises():
         assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
         assert exercise.must_call == (), exercise.name
         assert (exercise.runner is not None) == (exercise.name == "build_captioner"), exercise.name
-    beam = registry.get("beam_search")
+    beam = keys.get("beam_search")
     for hidden in (False, True):
         cases = beam.select(hidden)
         assert any(c.sizes["beam_width"] >= c.sizes["V"] ** c.sizes["max_len"] for c in cases), hidden
         assert any(c.sizes["beam_width"] < c.sizes["V"] ** c.sizes["max_len"] for c in cases), hidden
     assert any(c.sizes["beam_width"] == 1 for c in beam.select(hidden=True))
     for name in ("greedy_decode", "beam_search"):
-        hidden = registry.get(name).select(hidden=True)
+        hidden = keys.get(name).select(hidden=True)
         assert any((c.sizes["start_id"], c.sizes["end_id"]) != (1, 2) for c in hidden), name
         assert any(c.sizes["max_len"] == 1 for c in hidden), name
-    bleu_cases = registry.get("bleu").cases
+    bleu_cases = keys.get("bleu").cases
     assert {c.sizes["max_n"] for c in bleu_cases} == {1, 2, 3, 4}
-    assert any(c.note == "short candidates" for c in registry.get("bleu").select(hidden=False))
-    conv = registry.get("convlstm_cell_forward")
+    assert any(c.note == "short candidates" for c in keys.get("bleu").select(hidden=False))
+    conv = keys.get("convlstm_cell_forward")
     assert {c.sizes["k"] for c in conv.select(hidden=True)} >= {1, 3, 5}
     assert any(c.dtype == "float64" for c in conv.select(hidden=True))
-    assert all(m.output is None for m in registry.get("build_captioner").mistakes)
-    assert all(m.output is not None for n in NUMERIC_NAMES for m in registry.get(n).mistakes)
+    assert all(m.output is None for m in keys.get("build_captioner").mistakes)
+    assert all(m.output is not None for n in NUMERIC_NAMES for m in keys.get(n).mistakes)
 
 
 def test_namespace_holds_the_graded_functions_and_the_given_helpers(nb06):
@@ -586,7 +587,7 @@ def test_namespace_holds_the_graded_functions_and_the_given_helpers(nb06):
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_solution_passes(solution_result, name, hidden):
     result = solution_result(name, hidden)
-    exercise = registry.get(name)
+    exercise = keys.get(name)
     assert result.passed, result.message
     assert result.mistake == ""
     verb = "meets" if name == "build_captioner" else "matches"
@@ -651,7 +652,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb06, exercise_name, mistake, sou
     every visible case must be compared. Replays that take seconds (SLOW_REPLAYS) are left to the
     hidden naming test, whose recognition replays the entry on every failing case anyway.
     """
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake)
     fn = student(nb06, source, exercise_name)
     compared = []
@@ -692,7 +693,7 @@ def test_captioner_mutant_is_caught_by_the_probes(nb06, exercise_name, mistake, 
 def probe_quietly(model, images, tokens, vocab_size=13):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ic.probe_captioner(model, images, tokens, vocab_size)
+        return probe_captioner(model, images, tokens, vocab_size)
 
 
 def test_solution_captioner_passes_the_probes(nb06):
@@ -825,7 +826,7 @@ def test_greedy_other_correct_versions_pass(nb06, token):
 
 
 def test_greedy_cases_both_end_early_and_reach_max_len():
-    exercise = registry.get("greedy_decode")
+    exercise = keys.get("greedy_decode")
     for hidden in (False, True):
         outcomes = set()
         for case in exercise.select(hidden):
@@ -1007,7 +1008,7 @@ def test_exhaustive_search_beats_every_caption_it_could_return():
 def test_narrow_beam_cases_are_not_exhaustive():
     """The narrow visible cases do prune: their answer is not always exhaustive search's (else a
     student's exhaustive search would pass the beam cases)."""
-    exercise = registry.get("beam_search")
+    exercise = keys.get("beam_search")
     differ = 0
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
@@ -1086,7 +1087,7 @@ def test_bleu_other_mistakes_fail_readably(nb06, source, expected):
 
 
 def test_bleu_inputs_are_lists_of_word_lists():
-    exercise = registry.get("bleu")
+    exercise = keys.get("bleu")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         cands, refs = inputs["candidates"], inputs["references"]
@@ -1122,7 +1123,7 @@ def test_given_sigmoid(nb06):
 
 def test_convlstm_reference_is_the_numpy_step():
     """ConvLSTM2D's step equals the NumPy one written with conv2d_same on every case."""
-    exercise = registry.get("convlstm_cell_forward")
+    exercise = keys.get("convlstm_cell_forward")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         for got, expected in zip(ic._convlstm()(**inputs), exercise.reference(**inputs)):
@@ -1268,7 +1269,7 @@ def test_captioner_returning_none_asks_for_the_return(nb06):
 
 
 def test_captioner_inputs():
-    exercise = registry.get("build_captioner")
+    exercise = keys.get("build_captioner")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         assert inputs["image_shape"] == (8, 8 * case.sizes["max_digits"], 1)
@@ -1280,7 +1281,7 @@ def test_captioner_inputs():
 # ----------------------------------------------------------------------------- generic failures
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_not_implemented(nb06, name):
-    args = ", ".join(registry.get(name).args)
+    args = ", ".join(keys.get(name).args)
     fn = student(nb06, f"""
 def {name}({args}):
     # YOUR CODE HERE
@@ -1353,7 +1354,7 @@ def test_inputs_change_with_the_seed(exercise):
 
 
 def test_float_inputs_have_the_case_dtype():
-    exercise = registry.get("convlstm_cell_forward")
+    exercise = keys.get("convlstm_cell_forward")
     for case in exercise.cases:
         for key, value in checks.make_inputs(exercise, case).items():
             assert value.dtype == np.dtype(case.dtype), f"{case.label} {key}"
@@ -1365,7 +1366,7 @@ def test_in_place_changes_to_inputs_do_not_matter(nb06):
         a *= 0
     b += 100
     return h_next, c_next""")), "convlstm_cell_forward")
-    exercise = registry.get("convlstm_cell_forward")
+    exercise = keys.get("convlstm_cell_forward")
     for hidden in (False, True):
         result = evaluate("convlstm_cell_forward", fn, hidden=hidden)
         assert result.passed, result.message

@@ -42,13 +42,14 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
+from rnnkit.grading import keys
 from tests.conftest import solution_namespace
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "04_lstm_gru"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 
 
@@ -375,7 +376,7 @@ def all_cases(exercise):
 
 
 def case_named(exercise_name, label):
-    return next(c for c in registry.get(exercise_name).cases if c.label == label)
+    return next(c for c in keys.get(exercise_name).cases if c.label == label)
 
 
 # ----------------------------------------------------------------------------- correct solutions
@@ -385,11 +386,11 @@ def test_notebook_declares_the_six_exercises():
     for exercise in EXERCISES:
         assert exercise.select(hidden=False), f"{exercise.name} has no visible case"
         assert exercise.select(hidden=True), f"{exercise.name} has no hidden case"
-    assert registry.get("lstm_forward").must_call == ("lstm_cell_forward",)
-    assert registry.get("gru_forward").must_call == ("gru_cell_forward",)
-    assert registry.get("sample_next").runner is not None
+    assert keys.get("lstm_forward").must_call == ("lstm_cell_forward",)
+    assert keys.get("gru_forward").must_call == ("gru_cell_forward",)
+    assert keys.get("sample_next").runner is not None
     # Temperature 0 (argmax) and large logits are both among sample_next's cases.
-    sample = registry.get("sample_next")
+    sample = keys.get("sample_next")
     for hidden in (False, True):
         assert any(c.sizes["temperature"] == 0 for c in sample.select(hidden)), hidden
     assert any("large logits" in c.note for c in sample.select(hidden=True))
@@ -409,7 +410,7 @@ def test_solution_passes(nb04, name, hidden):
     assert result.mistake == ""
     assert result.message.startswith(f"{name} matches "), result.message
     kind = "hidden" if hidden else "visible"
-    n = len(registry.get(name).select(hidden))
+    n = len(keys.get(name).select(hidden))
     assert f" on {n} {kind} case" in result.message, result.message
 
 
@@ -465,7 +466,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb04, exercise_name, mistake, occ
 
     For sample_next that is the frequencies of its samples, within the exercise's tolerance.
     """
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake, occurrence)
     fn = student(nb04, source, exercise_name)
     for case in all_cases(exercise):
@@ -485,7 +486,7 @@ def test_mutant_reproduces_its_catalogue_entry(nb04, exercise_name, mistake, occ
                                                  ("gru_forward", "gru_cell_forward")])
 def test_forward_mutants_call_the_cell(nb04, exercise_name, cell):
     """The loop mutants are recognised by their values, not by a missing call."""
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[0])
     T = inputs["x"].shape[1]
     for mistake, source in MUTANTS[exercise_name]:
@@ -499,7 +500,7 @@ def test_forward_mutants_call_the_cell(nb04, exercise_name, cell):
 
 def test_sample_next_mutants_draw_from_rng(nb04):
     """The sampling mutants really sample with the rng they are given; only greedy does not."""
-    exercise = registry.get("sample_next")
+    exercise = keys.get("sample_next")
     inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[0])
     for mistake, source in MUTANTS["sample_next"]:
         fn = student(nb04, source, "sample_next")
@@ -552,7 +553,7 @@ def test_forward_must_call_its_cell(nb04, name):
     cell, source = INLINE[name]
     fn = student(nb04, source, name)
     # The values are right: every case, visible and hidden, matches the reference.
-    exercise = registry.get(name)
+    exercise = keys.get(name)
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         got = _outputs_of(fn, exercise, inputs)
@@ -702,7 +703,7 @@ def sample_next(logits, temperature, rng):
     p = np.exp(z - z.max())
     return int(rng.choice(len(p), p=p / p.sum()))
 """, "sample_next")
-    exercise = registry.get("sample_next")
+    exercise = keys.get("sample_next")
     for hidden in (False, True):
         result = evaluate("sample_next", fn, hidden=hidden)
         assert result.passed, result.message
@@ -718,7 +719,7 @@ def sample_next(logits, temperature, rng):
 
 
 def test_sample_next_case_input_rng_is_the_case_seed():
-    exercise = registry.get("sample_next")
+    exercise = keys.get("sample_next")
     for case in exercise.cases:
         inputs = checks.make_inputs(exercise, case)
         assert inputs["rng"] == case.seed and type(inputs["rng"]) is int, case.label
@@ -832,7 +833,7 @@ def test_sample_next_inverse_cdf_passes(nb04):
 
 
 def _draws(fn, case_label, n=300):
-    exercise = registry.get("sample_next")
+    exercise = keys.get("sample_next")
     inputs = checks.make_inputs(exercise, case_named("sample_next", case_label))
     rng = np.random.default_rng(inputs["rng"])
     return [int(fn(inputs["logits"].copy(), inputs["temperature"], rng)) for _ in range(n)]
@@ -930,7 +931,7 @@ def gru_cell_forward(x_t, h_prev, W, U, b):
     h_tilde = np.tanh(a[:, 2 * H:] + r * hu[:, 2 * H:])
     return z * h_prev + (1 - z) * h_tilde
 """, "gru_cell_forward")
-    names = [m.name for m in registry.get("gru_cell_forward").mistakes]
+    names = [m.name for m in keys.get("gru_cell_forward").mistakes]
     for hidden in (False, True):
         result = evaluate("gru_cell_forward", fn, hidden=hidden)
         assert_readable_failure(result, "gru_cell_forward")
@@ -992,7 +993,7 @@ def gru_cell_forward(x_t, h_prev, W, U, b):
 # ----------------------------------------------------------------------------- generic failures
 @pytest.mark.parametrize("name", EXERCISE_NAMES)
 def test_not_implemented(nb04, name):
-    args = ", ".join(registry.get(name).args)
+    args = ", ".join(keys.get(name).args)
     fn = student(nb04, f"""
 def {name}({args}):
     # YOUR CODE HERE
@@ -1145,7 +1146,7 @@ def test_gru_bias_has_two_rows_and_lstm_bias_one():
                         ("lstm_forward", lambda s: (4 * s["H"],)),
                         ("gru_cell_forward", lambda s: (2, 3 * s["H"])),
                         ("gru_forward", lambda s: (2, 3 * s["H"]))):
-        exercise = registry.get(name)
+        exercise = keys.get(name)
         for case in exercise.cases:
             b = checks.make_inputs(exercise, case)["b"]
             assert b.shape == shape(case.sizes), f"{name} {case.label}"
@@ -1166,7 +1167,7 @@ def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
     b += 100
     return h_next, c_next
 """, "lstm_cell_forward")
-    exercise = registry.get("lstm_cell_forward")
+    exercise = keys.get("lstm_cell_forward")
     for hidden in (False, True):
         result = evaluate("lstm_cell_forward", fn, hidden=hidden)
         assert result.passed, result.message
@@ -1255,7 +1256,7 @@ def sample_next(logits, temperature, rng):
 def test_stderr_harness_sees_a_numpy_warning(nb04, capfd):
     """The harness of the stderr tests can fail: outside a check the no-shift sampler does warn."""
     fn = student(nb04, SAMPLE_NEXT_NO_SHIFT, "sample_next")
-    exercise = registry.get("sample_next")
+    exercise = keys.get("sample_next")
     inputs = checks.make_inputs(exercise, case_named("sample_next", "hidden large logits"))
     capfd.readouterr()
     with warnings_to_stderr():

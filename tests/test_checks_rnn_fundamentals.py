@@ -23,12 +23,13 @@ import warnings
 import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
+from rnnkit.grading import keys
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 
 NOTEBOOK = "01_rnn_fundamentals"
-EXERCISES = registry.for_notebook(NOTEBOOK)
+EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 
 
@@ -328,7 +329,7 @@ def test_solution_passes(nb01, name, hidden):
     assert result.mistake == ""
     assert result.message.startswith(f"{name} matches "), result.message
     kind = "hidden" if hidden else "visible"
-    n = len(registry.get(name).select(hidden))
+    n = len(keys.get(name).select(hidden))
     assert f" on {n} {kind} case" in result.message, result.message
 
 
@@ -366,7 +367,7 @@ def test_mutant_fails_the_hidden_cases(nb01, exercise_name, mistake, occurrence,
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
 def test_mutant_reproduces_its_catalogue_entry(nb01, exercise_name, mistake, occurrence, source):
     """The mutant returns what its catalogue entry says the mistake returns (so it is faithful)."""
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     entry = catalogued(exercise_name, mistake, occurrence)
     fn = student(nb01, source, exercise_name)
     compared = 0
@@ -606,7 +607,7 @@ def test_inputs_do_not_depend_on_the_global_rng(nb01, hidden):
         assert result.passed, result.message
         runs.append(fn.__globals__["recorded"])
     first, second = runs
-    assert len(first) == len(second) == len(registry.get("rnn_cell_forward").select(hidden))
+    assert len(first) == len(second) == len(keys.get("rnn_cell_forward").select(hidden))
     for a_case, b_case in zip(first, second):
         for a, b in zip(a_case, b_case):
             np.testing.assert_array_equal(a, b)
@@ -656,7 +657,7 @@ def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
         result = evaluate("rnn_cell_forward", fn, hidden=hidden)
         assert result.passed, result.message
     # The recorded inputs of each case are the case's own, untouched.
-    exercise = registry.get("rnn_cell_forward")
+    exercise = keys.get("rnn_cell_forward")
     for r in result.cases:
         fresh = checks.make_inputs(exercise, r.case)
         for key in exercise.args:
@@ -728,7 +729,7 @@ def _overflow_source():
 def test_stderr_harness_sees_a_numpy_warning(nb01, capfd):
     """The harness of the stderr tests can fail: outside a check the overflow mutant does warn."""
     fn = student(nb01, _overflow_source(), "dense_softmax")
-    exercise = registry.get("dense_softmax")
+    exercise = keys.get("dense_softmax")
     inputs = checks.make_inputs(exercise, exercise.select(hidden=False)[1])
     capfd.readouterr()
     with warnings_to_stderr():

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from rnnkit import registry
-from rnnkit.grading import workspace
+from rnnkit.grading import keys, workspace
 
 pytestmark = pytest.mark.slow
 A = "02_bptt"
@@ -97,7 +96,7 @@ def test_running_again_finishes_the_batch(killed_then_finished):
 def test_one_score_per_submission_none_lost_none_doubled(killed_then_finished):
     from nbgrader.api import Gradebook
     root = killed_then_finished[0]
-    full = sum(e.points for e in registry.for_notebook(A))
+    full = sum(e.points for e in keys.for_notebook(A))
     with Gradebook(workspace.db_url(str(root))) as gb:
         subs = gb.assignment_submissions(A)
         assert sorted(s.student.id for s in subs) == sorted(STUDENTS)

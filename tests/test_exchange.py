@@ -10,8 +10,7 @@ import subprocess
 
 import pytest
 
-from rnnkit import registry
-from rnnkit.grading import workspace
+from rnnkit.grading import keys, workspace
 
 pytestmark = pytest.mark.slow
 A = "02_bptt"
@@ -86,7 +85,7 @@ def test_collect_puts_each_submission_in_submitted(round_trip):
 def test_rnnkit_grades_the_collected_submissions(round_trip):
     from nbgrader.api import Gradebook
     root = round_trip[0]
-    full = sum(e.points for e in registry.for_notebook(A))
+    full = sum(e.points for e in keys.for_notebook(A))
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
         scores = {s.student.id: s.score for s in gb.assignment_submissions(A)}
     assert scores == {"ada": full, "bob": 0}

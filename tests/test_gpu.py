@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from rnnkit import checks, registry, runtime
-from rnnkit.grading import workspace
+from rnnkit import checks, runtime
+from rnnkit.grading import keys, workspace
 from tests.conftest import solution_path
 
 tf, keras = runtime.import_tf()
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(not GPUS, reason="no GPU visible to TensorFlow")
 
 # References that do not run a Keras/TF computation, or train a model (seconds each).
 NOT_NUMERIC = ("build_captioner",)
-EXERCISES = [e for notebook in workspace.assignments() for e in registry.for_notebook(notebook)
+EXERCISES = [e for notebook in workspace.assignments() for e in keys.for_notebook(notebook)
              if e.name not in NOT_NUMERIC]
 
 

@@ -3,16 +3,18 @@ with the function at hand: the same pass or fail, the same message, the same nam
 
 This is what lets the grader judge a function that ran in another (sandboxed) process.
 """
+import numpy as np
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks
+from rnnkit.grading import keys
 from tests.mutation import student
 from tests.test_checks_bptt import MUTANT_PARAMS as BPTT_MUTANTS
 from tests.test_checks_bptt import nb02  # noqa: F401  (fixture)
 from tests.test_checks_rnn_fundamentals import MUTANT_PARAMS as RNN_MUTANTS
 
-SOLUTIONS = [("01_rnn_fundamentals", e.name) for e in registry.for_notebook("01_rnn_fundamentals")] + \
-            [("02_bptt", e.name) for e in registry.for_notebook("02_bptt")]
+SOLUTIONS = [("01_rnn_fundamentals", e.name) for e in keys.for_notebook("01_rnn_fundamentals")] + \
+            [("02_bptt", e.name) for e in keys.for_notebook("02_bptt")]
 
 
 def judged(exercise, fn, hidden):
@@ -32,7 +34,7 @@ def same(a, b):
 @pytest.mark.parametrize("notebook, name", SOLUTIONS)
 def test_solutions_pass_both_ways(notebook, name, hidden, request):
     ns = request.getfixturevalue({"01_rnn_fundamentals": "nb01", "02_bptt": "nb02"}[notebook])
-    exercise = registry.get(name)
+    exercise = keys.get(name)
     a, b = judged(exercise, ns[name], hidden), checks.evaluate(name, ns[name], hidden)
     assert a.passed
     same(a, b)
@@ -41,7 +43,7 @@ def test_solutions_pass_both_ways(notebook, name, hidden, request):
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", RNN_MUTANTS[::3])
 def test_mutants_of_01_get_the_same_verdict(nb01, exercise_name, mistake, occurrence, source):
     fn = student(nb01, source, exercise_name)
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     a, b = judged(exercise, fn, False), checks.evaluate(exercise_name, fn)
     assert not a.passed and a.mistake == mistake
     same(a, b)
@@ -50,14 +52,14 @@ def test_mutants_of_01_get_the_same_verdict(nb01, exercise_name, mistake, occurr
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", BPTT_MUTANTS[::3])
 def test_mutants_of_02_get_the_same_verdict(nb02, exercise_name, mistake, occurrence, source):
     fn = student(nb02, source, exercise_name)
-    exercise = registry.get(exercise_name)
+    exercise = keys.get(exercise_name)
     a, b = judged(exercise, fn, True), checks.evaluate(exercise_name, fn, hidden=True)
     assert not a.passed
     same(a, b)
 
 
 def test_right_values_without_the_required_helper_call_fail(nb01):
-    exercise = registry.get("rnn_forward")
+    exercise = keys.get("rnn_forward")
     cases = exercise.select(False)
     returned = [checks.call_case(exercise, nb01["rnn_forward"], case) for case in cases]
     assert checks.judge(exercise, cases, returned, calls={"rnn_cell_forward": 3}).passed
@@ -67,7 +69,7 @@ def test_right_values_without_the_required_helper_call_fail(nb01):
 
 
 def test_a_problem_reported_from_elsewhere_fails_with_its_message():
-    exercise = registry.get("rnn_cell_forward")
+    exercise = keys.get("rnn_cell_forward")
     cases = exercise.select(False)
     returned = [checks.Returned(problem="it raises NotImplementedError: it is not implemented yet")] * len(cases)
     result = checks.judge(exercise, cases, returned)
@@ -77,7 +79,7 @@ def test_a_problem_reported_from_elsewhere_fails_with_its_message():
 
 def test_each_case_reference_is_made_once_per_process(nb01, monkeypatch):
     """The grader judges every submission on the same cases: their references are computed once."""
-    exercise = registry.get("rnn_forward")
+    exercise = keys.get("rnn_forward")
     cases = exercise.select(True)
     made = []
     real = checks._reference
@@ -93,19 +95,20 @@ def test_each_case_reference_is_made_once_per_process(nb01, monkeypatch):
 def test_each_mistake_output_is_computed_once_per_process(monkeypatch):
     """A class repeats its mistakes: what a catalogued mistake returns on a case is computed once."""
     import dataclasses
-    exercise = registry.get("rnn_cell_forward")
+    exercise = keys.get("rnn_cell_forward")
     mistake = next(m for m in exercise.mistakes if m.output is not None)
     calls = []
     counted = dataclasses.replace(mistake, output=lambda **kw: calls.append(1) or mistake.output(**kw))
     monkeypatch.setattr(exercise, "mistakes", [counted] + [m for m in exercise.mistakes if m is not mistake])
     monkeypatch.setattr(checks, "_MISTAKE_OUTPUTS", {})
 
-    def makes_it(*args):
-        return mistake.output(**dict(zip(exercise.args, args)))
+    def makes_it(x_t, h_prev, Wx, Wh, b):          # a student's sigmoid cell
+        return 1 / (1 + np.exp(-(x_t @ Wx + h_prev @ Wh + b)))
 
-    first = checks.evaluate(exercise.name, makes_it)
+    assert mistake.name == "sigmoid instead of tanh"
+    first = checks.evaluate(exercise, makes_it, hidden=True)      # the declaration computes them
     computed = len(calls)
-    second = checks.evaluate(exercise.name, makes_it)
+    second = checks.evaluate(exercise, makes_it, hidden=True)
     assert first.mistake == second.mistake == mistake.name
     assert first.message == second.message
-    assert 0 < computed == len(calls) <= len(exercise.select(False))
+    assert 0 < computed == len(calls) <= len(exercise.select(True))

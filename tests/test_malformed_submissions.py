@@ -14,8 +14,7 @@ import shutil
 import nbformat
 import pytest
 
-from rnnkit import registry
-from rnnkit.grading import cli, intake, workspace
+from rnnkit.grading import cli, intake, keys, workspace
 
 pytestmark = pytest.mark.slow
 A = "02_bptt"
@@ -138,7 +137,7 @@ def _gradebook(root):
         return {s.student.id: s.score for s in gb.assignment_submissions(A)}
 
 
-FULL_POINTS = sum(e.points for e in registry.for_notebook(A))
+FULL_POINTS = sum(e.points for e in keys.for_notebook(A))
 
 
 def test_batch_finishes_with_exit_code_zero(batch):

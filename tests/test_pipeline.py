@@ -13,8 +13,7 @@ import shutil
 
 import pytest
 
-from rnnkit import registry
-from rnnkit.grading import cli, examples, workspace
+from rnnkit.grading import cli, examples, keys, workspace
 from tests.conftest import solution_path
 
 pytestmark = pytest.mark.slow
@@ -23,13 +22,13 @@ STUDENTS = ("full_marks", "partial", "untouched")
 
 
 def auto_points(assignment):
-    return sum(e.points for e in registry.for_notebook(assignment))
+    return sum(e.points for e in keys.for_notebook(assignment))
 
 
 def manual_cells(assignment):
     """grade_id -> points of the graded cells that no check grades (written answers)."""
     import nbformat
-    checked = {e.grade_id for e in registry.for_notebook(assignment)}
+    checked = {e.grade_id for e in keys.for_notebook(assignment)}
     nb = nbformat.read(solution_path(assignment), as_version=4)
     meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
     return {m["grade_id"]: m["points"] for m in meta if m.get("grade") and m["grade_id"] not in checked}
@@ -82,7 +81,7 @@ def test_full_marks_example_earns_every_automatic_point(rows, assignment):
 def test_untouched_release_scores_zero_and_every_exercise_says_not_implemented(rows, assignment):
     row = rows[("untouched", assignment)]
     assert float(row["total"]) == 0
-    for e in registry.for_notebook(assignment):
+    for e in keys.for_notebook(assignment):
         assert f"{e.name}: not implemented" in row["mistakes"]
     assert not _manual(row), "an unanswered written question needs no manual grading"
 
@@ -94,9 +93,9 @@ def test_partial_example_loses_exactly_its_named_mistakes(rows, assignment):
     assert expected, f"autograde/examples has no partial submission with a mistake for {assignment}"
     named = {k: v for k, v in _notes(row).items() if k not in _manual(row)}
     assert named == expected
-    lost = sum(e.points for e in registry.for_notebook(assignment) if e.name in expected)
+    lost = sum(e.points for e in keys.for_notebook(assignment) if e.name in expected)
     assert float(row["total"]) == auto_points(assignment) - lost
-    for e in registry.for_notebook(assignment):
+    for e in keys.for_notebook(assignment):
         assert float(row[e.name]) == (0 if e.name in expected else e.points)
 
 

@@ -13,8 +13,7 @@ import os
 import nbformat
 import pytest
 
-from rnnkit import registry
-from rnnkit.grading import examples, sandbox, verify, workspace
+from rnnkit.grading import examples, keys, sandbox, verify, workspace
 
 pytestmark = pytest.mark.slow
 KINDS = ("full_marks", "partial", "untouched")
@@ -39,7 +38,7 @@ def expected_points(kind, exercise):
 def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
     verdicts = verify.verify(example(kind, assignment), assignment)
     assert "_error" not in verdicts and verdicts["_cells"] == []
-    for e in registry.for_notebook(assignment):
+    for e in keys.for_notebook(assignment):
         v = verdicts[e.name]
         assert v["verified"], (e.name, v["message"])     # runner exercises too (collect/finish)
         assert v["points"] == expected_points(kind, e), (e.name, v["message"])
@@ -133,7 +132,7 @@ def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root
         assert cli.main(["grade", "--root", str(root), "--from", str(src)]) == 0
     with open(root / "grades.csv", newline="", encoding="utf-8") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
-    full = sum(e.points for e in registry.for_notebook(A))
+    full = sum(e.points for e in keys.for_notebook(A))
     assert float(rows["honest"]["total"]) == full and rows["honest"]["flags"] == ""
     cheat = rows["cheater"]
     assert float(cheat["rnn_cell_forward"]) == 0
@@ -147,7 +146,7 @@ def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root
 
 
 def test_runner_exercises_are_cut_in_two_that_compose_to_the_runner():
-    runners = [e for a in workspace.assignments() for e in registry.for_notebook(a) if e.runner]
+    runners = [e for a in workspace.assignments() for e in keys.for_notebook(a) if e.runner]
     assert {e.name for e in runners} == {"sample_next", "build_captioner"}
     for e in runners:
         assert e.collect is not None and e.finish is not None, e.name

@@ -48,9 +48,10 @@ def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, mo
     """A zygote asked to prepare a notebook computes its references once: its later kernels and a
     worker that fetches them check with them, and they equal the ones computed here."""
     import numpy as np
-    from rnnkit import checks, registry
+    from rnnkit import checks
+    from rnnkit.grading import keys
     notebook = "01_rnn_fundamentals"
-    exercises = registry.for_notebook(notebook)
+    exercises = keys.for_notebook(notebook)
     monkeypatch.setattr(checks, "_REFERENCES", {})
     with zygote.Zygote(str(tmp_path / "z.sock"), prepare=[notebook]) as z:
         monkeypatch.setenv(zygote.ENV, z.path)

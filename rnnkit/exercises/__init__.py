@@ -1,6 +1,10 @@
-"""One module per notebook, each declaring that notebook's graded exercises."""
-from rnnkit.exercises import (bidirectional_stacked, bptt, gradient_problems,  # noqa: F401
-                              image_captioning, lstm_gru, rnn_fundamentals)
+"""What the checks need of each notebook's exercises beside a student's code, and nothing more.
 
-NOTEBOOKS = ("01_rnn_fundamentals", "02_bptt", "03_gradient_problems", "04_lstm_gru",
-             "05_bidirectional_stacked", "06_image_captioning")
+    <topic>.py   the inputs the checks hand to a student's function (a decoder step, an RNN as a
+                 function, an objective to differentiate) and the runners that judge what it does
+                 (the samples it draws, the model it builds)
+    views/       the generated, data-only view of each notebook's exercises (rnnkit.views)
+
+Nothing here computes an answer: the declarations, hidden cases, references and mistake models
+are the instructor's answer keys (rnnkit/grading/keys/).
+"""

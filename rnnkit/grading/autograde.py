@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from rnnkit.grading import workspace
+from rnnkit.grading import case_seeds, workspace
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Outcome:
     phases: dict = field(default_factory=dict)    # phase name -> seconds, for the bench and notes
     flags: list = field(default_factory=list)     # for the instructor: verified score differs...
     verified: dict = field(default_factory=dict)  # exercise -> (in-notebook, verified) points
+    seed: int = None                              # the batch's seed: its hidden cases (case_seeds)
 
 
 def _last_line(text):
@@ -124,14 +125,14 @@ def apply_verification(db_url, student, assignment, verdicts, scores=None):
     do not (verify.suspicious).
     """
     from nbgrader.api import Gradebook, MissingEntry
-    from rnnkit import registry
+    from rnnkit.grading import keys
     flags = []
     if verdicts.get("_error"):
         flags.append(f"verification: {verdicts['_error']}")
     flags += [f"suspicious: {s}" for s in verdicts.get("_suspicious", [])]
     scores = {} if scores is None else scores
     with Gradebook(db_url) as gb:
-        for e in registry.for_notebook(assignment):
+        for e in keys.for_notebook(assignment):
             v = verdicts.get(e.name)
             if v and v.get("unverified"):
                 flags.append(f"{e.name}: not verified, the in-notebook score stands "
@@ -169,6 +170,7 @@ def _record(pipeline, nbapi, result, feedback, outcome):
     if result.get("verified") is not None:
         outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment, result["verified"],
                                             scores=outcome.verified)
+    case_seeds.record(pipeline.coursedir.db_url, student, assignment, outcome.seed)
     if feedback:
         with workspace.silenced():
             fb = nbapi.generate_feedback(assignment, student, force=True)
@@ -207,8 +209,9 @@ class _LocalWorkers:
     waits for the zygote and the sandbox server.
     """
 
-    def __init__(self, jobs, use_zygote, verify=True, notebooks=()):
-        """notebooks: the assignments of the batch (the zygote prepares their check references)."""
+    def __init__(self, jobs, use_zygote, verify=True, notebooks=(), seed=None):
+        """notebooks: the assignments of the batch (the zygote prepares the check references of
+        their hidden cases, drawn for `seed`)."""
         import tempfile
         from rnnkit.grading import zygote
         # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
@@ -217,7 +220,7 @@ class _LocalWorkers:
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
             self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
-                                        wait=False, prepare=notebooks)
+                                        wait=False, prepare=notebooks, seed=seed)
             os.environ.update(self.zygote.env())
         self.jobs = jobs
         self.sandbox = None
@@ -360,7 +363,7 @@ def _quiet_worker(sandbox_control=None, environment=None):
         if sandbox_control is not None:        # the verdicts are reached with Keras, here
             from rnnkit.runtime import import_tf
             import_tf()
-            import rnnkit.exercises  # noqa: F401
+            from rnnkit.grading import keys  # noqa: F401
     except Exception:
         pass
 
@@ -383,7 +386,7 @@ def _result_of(future, job):
 # ---------------------------------------------------------------------------------------------
 
 def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
-          jobs=None, scheduler=None, use_zygote=True, verify=True, cell_timeout=None):
+          jobs=None, scheduler=None, use_zygote=True, verify=True, cell_timeout=None, seed=None):
     """Autograde every gradable submission; forget gradebook rows of those that are not.
 
     Args:
@@ -400,17 +403,21 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             in-notebook ones, they replace them in the gradebook and the submission is flagged.
         cell_timeout: seconds a cell may run before it is interrupted (default: nbgrader's
             Execute.timeout from the configuration).
+        seed: the batch's seed: the hidden cases, in the notebooks' hidden tests and in the
+            verification pass, are drawn from it (default: a fresh one). Each Outcome and the
+            gradebook (case_seeds) keep it, so that `seed=` grades the same cases again.
 
     Returns:
         A list of Outcome, one per gradable submission, in the order of `submissions`.
     """
     root = os.path.abspath(root)
+    seed = case_seeds.new_seed() if seed is None else int(seed)
     gradable = [s for s in submissions if s.ok]
     workers = None
     if gradable:    # the workers start first: their start-up overlaps everything up to the queue
         notebooks = sorted({s.assignment for s in gradable})
         workers = (_DaskWorkers(scheduler, use_zygote, notebooks) if scheduler
-                   else _LocalWorkers(jobs or default_jobs(), use_zygote, verify, notebooks))
+                   else _LocalWorkers(jobs or default_jobs(), use_zygote, verify, notebooks, seed))
     try:
         from nbgrader.api import Gradebook, MissingEntry
         with Gradebook(workspace.db_url(root)) as gb:
@@ -421,13 +428,15 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
                         gb.remove_submission(s.assignment, s.student)
                     except MissingEntry:
                         pass
+                    case_seeds.forget(workspace.db_url(root), s.student, s.assignment)
         if not gradable:
             return []
-        outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False) for s in gradable}
+        outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False, seed=seed)
+                    for s in gradable}
         pipeline = _Pipeline(root)
         if cell_timeout is not None:
             pipeline.execute_config["timeout"] = cell_timeout
-        return _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify)
+        return _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify, seed)
     finally:
         if workers is not None:
             workers.close()
@@ -444,7 +453,7 @@ def _heaviest_first(queue):
     return sorted(queue, key=lambda job: -order.get(job["key"][1], 0))
 
 
-def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify):
+def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify, seed):
     queue = []
     for s in gradable:
         t = time.perf_counter()
@@ -456,9 +465,9 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
         key = [s.student, s.assignment, s.assignment]
-        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config})
+        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config, "seed": seed})
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
-            queue.append({"key": key, "notebook": notebook, "kind": "verify"})
+            queue.append({"key": key, "notebook": notebook, "kind": "verify", "seed": seed})
 
     queue = _heaviest_first(queue)
     from rnnkit.grading.feedback import FeedbackExporter

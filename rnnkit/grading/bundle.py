@@ -3,12 +3,13 @@
     rnn-course/
         README.md        how to start, in three lines
         course/          the release notebooks (each starts with the install cell)
-        wheels/          the rnnkit wheel
+        wheels/          the rnnkit wheel: the student package, without rnnkit/grading
         data/            the data recipes (MANIFEST.json, build.py) and the built, verified files
 
 Built by `make student-bundle` (`rnnkit bundle`) into dist/rnn-course-student.zip. Before the zip
 is written, every file, the wheel's members included, is searched for nbgrader's solution and
-hidden-test markers and for the lines of every solution: a match stops the build.
+hidden-test markers and for the lines of every solution, and the wheel for any module of the
+instructor's side (rnnkit/grading: the answer keys and the grader): a match stops the build.
 """
 import glob
 import json
@@ -86,6 +87,19 @@ def _texts(root):
                     yield name, fh.read().decode("utf-8", "replace")
 
 
+INSTRUCTOR_PREFIX = "rnnkit/grading/"     # where the instructor's package lives in a wheel
+
+
+def _instructor_members(root):
+    """["file: what"] for each member of a wheel under `root` that belongs to the instructor."""
+    found = []
+    for wheel in glob.glob(os.path.join(root, "**", "*.whl"), recursive=True):
+        with zipfile.ZipFile(wheel) as z:
+            found += [f"{os.path.relpath(wheel, root)}!{m}: the instructor's package rnnkit/grading"
+                      for m in z.namelist() if m.startswith(INSTRUCTOR_PREFIX)]
+    return found
+
+
 def find_leaks(root, bodies=None):
     """["file: what"] for each nbgrader marker or copy of a solution body found under `root`.
 
@@ -108,13 +122,20 @@ def find_leaks(root, bodies=None):
         code = _code(text)
         found += [f"{name}: {'the hidden test' if hidden else 'the solution'} {n} of {nb}"
                   for (nb, n), (body, hidden) in bodies.items() if body in code and not (hidden and in_wheel)]
-    return found
+    return found + _instructor_members(root)
 
 
 def build_wheel(dest):
-    """Build the rnnkit wheel into `dest`; return its path."""
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dest,
-                           workspace.PROJECT], capture_output=True, text=True)
+    """Build the student package's wheel (rnnkit, without rnnkit/grading) into `dest`; return its
+    path. It is built from a fresh copy of what it is made of, so that neither the instructor's
+    side nor a stale build folder of the checkout can slip into it."""
+    with tempfile.TemporaryDirectory(prefix="rnnkit-wheel-") as source:
+        for f in ("pyproject.toml", "README.md"):
+            shutil.copy(os.path.join(workspace.PROJECT, f), source)
+        shutil.copytree(os.path.join(workspace.PROJECT, "rnnkit"), os.path.join(source, "rnnkit"),
+                        ignore=shutil.ignore_patterns("grading", "__pycache__", "*.pyc", "*.egg-info"))
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
+                               dest, source], capture_output=True, text=True)
     wheels = glob.glob(os.path.join(dest, "rnnkit-*.whl"))
     if proc.returncode != 0 or not wheels:
         raise RuntimeError(f"building the rnnkit wheel failed:\n{proc.stderr or proc.stdout}")

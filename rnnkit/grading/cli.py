@@ -2,7 +2,7 @@
 
     rnnkit release                      regenerate course/ from solutions/ (nbgrader)
     rnnkit grade [--from DIR|ZIP] [--jobs N] [--scheduler ADDRESS] [--db-url URL] [--cell-timeout S]
-                                        intake, autograde in parallel, feedback, report, grades CSV
+                 [--seed SEED]          intake, autograde in parallel, feedback, report, grades CSV
     rnnkit examples                     rebuild autograde/examples/ from the release
     rnnkit bundle [--out ZIP]           the student bundle: course/, the rnnkit wheel, the data
 """
@@ -116,7 +116,8 @@ def cmd_grade(args):
             intake.stage(submissions, root)
         outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
                                    jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
-                                   verify=not args.no_verify, cell_timeout=args.cell_timeout)
+                                   verify=not args.no_verify, cell_timeout=args.cell_timeout,
+                                   seed=args.seed)
         rows = report.build_rows(submissions, outcomes, root)
     finally:
         if saved_url is None:
@@ -152,6 +153,16 @@ def _positive(text):
     return value
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}")
+    return value
+
+
 def main(argv=None):
     startup.skip_unused_imports()
     parser = argparse.ArgumentParser(prog="rnnkit", description="RNN course kit: instructor commands.")
@@ -181,6 +192,9 @@ def main(argv=None):
     g.add_argument("--cell-timeout", type=_positive, default=None, metavar="SECONDS",
                    help="interrupt a cell after this many seconds (default: Execute.timeout in "
                    "nbgrader_config.py)")
+    g.add_argument("--seed", type=_seed, default=None,
+                   help="draw the hidden cases from this seed, e.g. the one grades.csv gives, to "
+                   "reproduce a grade (default: a fresh seed per batch)")
     g.add_argument("--cold", action="store_true",
                    help="start a fresh kernel per notebook instead of forking warm ones")
     g.set_defaults(func=cmd_grade)

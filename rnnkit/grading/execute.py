@@ -5,6 +5,7 @@ A job is a dict that crosses process (and, with Dask, machine) boundaries as JSO
     {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
      "kind": "execute" (the default) or "verify",
      "config": {"timeout": ..., "interrupt_on_timeout": ..., ...},
+     "seed": the batch's seed, from which the hidden cases are drawn (None: as declared),
      "prepare": [the batch's notebooks: a Dask worker's own zygote computes their check references]}
 An execute job's result:
     {"key": ..., "kind": "execute", "notebook": <executed JSON string> or None,
@@ -56,9 +57,9 @@ def _phases(nb, started, finished):
             "kernel stop": max(0.0, finished - spans[-1][1])}
 
 
-def _ensure_zygote(use_zygote, prepare=()):
+def _ensure_zygote(use_zygote, prepare=(), seed=None):
     """Point kernels at a running zygote; start this process's own one if asked and none is set
-    (it prepares the check references of the notebooks in `prepare`)."""
+    (it prepares the check references of the notebooks in `prepare`, for the batch `seed`)."""
     global _own_zygote
     from rnnkit.grading import zygote
     if not use_zygote:
@@ -69,7 +70,7 @@ def _ensure_zygote(use_zygote, prepare=()):
         return
     if _own_zygote is None:
         sock = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "zygote.sock")
-        _own_zygote = zygote.Zygote(sock, prepare=prepare)
+        _own_zygote = zygote.Zygote(sock, prepare=prepare, seed=seed)
     os.environ.update(_own_zygote.env())
 
 
@@ -199,7 +200,7 @@ def verify_job(job):
         from rnnkit.grading.verify import verify
         # The grader's checks use the references the zygote prepared, once it has them.
         _references_fetched = _references_fetched or zygote.fetch_prepared()
-        result["verified"] = verify(job["notebook"], job["key"][1])
+        result["verified"] = verify(job["notebook"], job["key"][1], seed=job.get("seed"))
     except Exception as exc:
         text = str(exc).strip().splitlines()
         result["verified"] = {"_error": f"the verification run failed ({type(exc).__name__}: "
@@ -212,19 +213,25 @@ def execute_job(job):
     """Execute `job["notebook"]` with nbgrader's Execute preprocessor; never raises."""
     import nbformat
     from traitlets.config import Config
+    from rnnkit import registry
     from rnnkit.grading import workspace
     result = {"key": job["key"], "kind": "execute", "notebook": None, "error": "", "phases": {},
               "host": socket.gethostname()}
     scratch = tempfile.mkdtemp(prefix="rnnkit-exec-")
-    saved = os.environ.get("NBGRADER_EXECUTION")
+    saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", registry.HIDDEN_SEED_VARIABLE)}
     try:
         workspace.put_venv_on_path()
-        _ensure_zygote(job.get("zygote", True), job.get("prepare", ()))
+        _ensure_zygote(job.get("zygote", True), job.get("prepare", ()), job.get("seed"))
         from rnnkit.grading.zygote import ForkKernelManager
         workdir = _jail_dirs(scratch, job.get("jail", True)) or scratch
         nb = nbformat.reads(job["notebook"], as_version=4)
         config = Config({"Execute": dict(job.get("config", {}))})
         os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
+        # The hidden tests in the kernel draw the batch's cases (registry.hidden).
+        if job.get("seed") is not None:
+            os.environ[registry.HIDDEN_SEED_VARIABLE] = str(job["seed"])
+        else:
+            os.environ.pop(registry.HIDDEN_SEED_VARIABLE, None)
         started = time.time()
         execute = _grading_execute()(config=config, kernel_manager_class=ForkKernelManager)
         nb, _ = execute(nb, {"metadata": {"path": workdir}})
@@ -240,9 +247,10 @@ def execute_job(job):
     finally:
         from rnnkit.grading import jail
         os.environ.pop(jail.ENV, None)
-        if saved is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         shutil.rmtree(scratch, ignore_errors=True)
     return result

@@ -1,13 +1,14 @@
 """Regenerate the student release (course/) from the nbgrader source (solutions/).
 
 Each release notebook also gets the install cell of student_setup (after its title), and a
-release into course/ rewrites the README's "Open in Colab" table.
+release into course/ rewrites the README's "Open in Colab" table and the student package's views
+of the exercises (rnnkit/exercises/views/, from the answer keys: rnnkit.grading.views).
 """
 import os
 import shutil
 import tempfile
 
-from rnnkit.grading import student_setup, workspace
+from rnnkit.grading import student_setup, views, workspace
 
 BANNER = ("Generated from solutions/ by `make release` (nbgrader generate_assignment). "
           "Do not edit: changes here are overwritten.")
@@ -22,6 +23,8 @@ def release(dest=None, root=None):
             default, a throw-away folder when `dest` is elsewhere.
     """
     dest = os.path.abspath(dest or workspace.COURSE)
+    if dest == workspace.COURSE:
+        views.write_all()      # what the release's checks read
     own_root = root is None and dest != workspace.COURSE
     root = root or (tempfile.mkdtemp(prefix="rnnkit-release-") if own_root else workspace.AUTOGRADE)
     try:

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from rnnkit import registry
-from rnnkit.grading import workspace
+from rnnkit.grading import keys, workspace
 
 _MISTAKE = re.compile(r"Recognised mistake: (.+?)\. Hint:")
 
@@ -23,6 +22,7 @@ class Row:
     flags: list = field(default_factory=list)     # one-line reasons for the instructor to look
     verified: dict = field(default_factory=dict)  # column -> (in-notebook, verified) points
     phases: dict = field(default_factory=dict)    # grading phase -> seconds
+    seed: int = None                              # the hidden cases it was graded on (case_seeds)
 
     @property
     def total(self):
@@ -35,7 +35,7 @@ class Row:
 
 def columns(assignment):
     """Exercise columns of an assignment: grade_id -> (column name, points)."""
-    return {e.grade_id: (e.name, e.points) for e in registry.for_notebook(assignment)}
+    return {e.grade_id: (e.name, e.points) for e in keys.for_notebook(assignment)}
 
 
 def diagnose(error_value):
@@ -74,6 +74,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     phases = {(o.student, o.assignment): dict(o.phases) for o in outcomes}
     flags = {(o.student, o.assignment): list(o.flags) for o in outcomes}
     verified = {(o.student, o.assignment): dict(getattr(o, "verified", {})) for o in outcomes}
+    seeds = {(o.student, o.assignment): getattr(o, "seed", None) for o in outcomes}
     rows = []
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
@@ -89,6 +90,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
             row.phases = phases.get((s.student, s.assignment), {})
             row.flags += flags.get((s.student, s.assignment), [])
             row.verified = verified.get((s.student, s.assignment), {})
+            row.seed = seeds.get((s.student, s.assignment))
             if (s.student, s.assignment) in failed:
                 row.status = failed[(s.student, s.assignment)]
             try:
@@ -138,6 +140,10 @@ def format_table(rows):
             for name, note in r.notes.items():
                 out.append(f"    {name}: {note}")
         out.append("")
+    seeds = sorted({r.seed for r in rows if r.seed is not None})
+    if seeds:
+        out.append(f"hidden cases drawn with seed {', '.join(map(str, seeds))} "
+                   f"(`rnnkit grade --seed {seeds[0]}` draws the same ones again)")
     return "\n".join(out)
 
 
@@ -154,7 +160,8 @@ def _score_cells(r, name):
 
 def write_csv(rows, path):
     """One row per (student, assignment): per exercise the points that count, then its in-notebook
-    and verified points; the total, status, mistakes and flags."""
+    and verified points; the total, status, mistakes, flags and the seed its hidden cases were
+    drawn with."""
     names = []
     for r in rows:
         names += [n for n in r.max_points if n not in names]
@@ -162,9 +169,10 @@ def write_csv(rows, path):
         w = csv.writer(f)
         w.writerow(["student", "assignment", "status",
                     *[c for n in names for c in (n, f"{n} (in-notebook)", f"{n} (verified)")],
-                    "total", "max_score", "mistakes", "flags"])
+                    "total", "max_score", "mistakes", "flags", "hidden_seed"])
         for r in rows:
             w.writerow([r.student, r.assignment, r.status, *[c for n in names for c in _score_cells(r, n)],
                         _fmt(r.total), _fmt(r.max_total),
-                        "; ".join(f"{k}: {v}" for k, v in r.notes.items()), "; ".join(r.flags)])
+                        "; ".join(f"{k}: {v}" for k, v in r.notes.items()), "; ".join(r.flags),
+                        "" if r.seed is None else r.seed])
     return path

@@ -16,8 +16,10 @@ Protected, each named in Result.protections only when it took effect (Result.mis
     netns       a new network namespace: no interface but a downed loopback
     pidns       a new PID namespace whose init is the code: when it ends, the kernel kills
                 everything it started (setsid cannot escape)
-    landlock    reads only Python, its site-packages, rnnkit, the data cache, inputs_dir and
-                system libraries; writes only outputs_dir and a scratch dir removed afterwards;
+    landlock    reads only Python, its site-packages, the student's side of rnnkit (not
+                rnnkit/grading: the answer keys and the grader; what the run needs of it is
+                preloaded), the data cache, inputs_dir and system libraries; writes only
+                outputs_dir and a scratch dir removed afterwards;
                 no TCP bind or connect; no signals or abstract sockets beyond the sandbox;
                 ptrace only within it
     uid N       (grader running as root) a uid of its own per run with no capabilities, so
@@ -427,13 +429,18 @@ def _drop_to(uid, keep):
 # ---------------------------------------------------------------------------------------------
 
 def _preload(names):
+    """Import `names`; "package.*" imports a package and every module in it."""
     import importlib
+    import pkgutil
     import warnings
     os.environ.setdefault("MPLBACKEND", "Agg")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
-            importlib.import_module(name)
+            module = importlib.import_module(name.removesuffix(".*"))
+            if name.endswith(".*"):
+                for info in pkgutil.iter_modules(module.__path__, module.__name__ + "."):
+                    importlib.import_module(info.name)
         if "rnnkit.runtime" in names:
             importlib.import_module("rnnkit.runtime").import_tf()
 
@@ -466,6 +473,9 @@ def serve(ctl_fd, preload):
         os.close(fds[0])
 
 
+_INSTRUCTOR = "grading"      # rnnkit/grading: the answer keys and the grader, never read by a run
+
+
 def _readable_roots(request):
     """Paths the code may read: Python and its packages, rnnkit, the data, inputs, system files."""
     import rnnkit
@@ -481,6 +491,37 @@ def _readable_roots(request):
                   "/etc/fonts",
                   "/dev/urandom", "/dev/random", request["inputs_dir"], *request["readable"]])
     return sorted({os.path.realpath(p) for p in roots})
+
+
+def _read_rules(request):
+    """Landlock rules [(path, rights)] reading the roots, but not the instructor's side of rnnkit.
+
+    A root holding the package (site-packages, where rnnkit is installed as wheels) is opened
+    folder by folder down to it; in the package everything but rnnkit/grading is readable, and the
+    package folder itself can be listed.
+    """
+    import rnnkit
+    package = os.path.realpath(os.path.dirname(os.path.abspath(rnnkit.__file__)))
+    rules = []
+    for root in _readable_roots(request):
+        if root != package and not package.startswith(root + os.sep):
+            rules.append((root, LL_READ))
+            continue
+        here = root
+        for part in os.path.relpath(package, root).split(os.sep) if root != package else []:
+            rules.append((here, LL_READ_DIR))
+            rules += [(os.path.join(here, n), LL_READ) for n in _listing(here) if n != part]
+            here = os.path.join(here, part)
+        rules.append((package, LL_READ_DIR))
+        rules += [(os.path.join(package, n), LL_READ) for n in _listing(package) if n != _INSTRUCTOR]
+    return rules
+
+
+def _listing(folder):
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
 
 
 def _dev_rules():
@@ -521,7 +562,7 @@ def _supervise(reply_fd):
         # Everything that might start a thread comes first: after unshare(CLONE_NEWPID) this
         # process can fork its namespace's init but no longer create threads.
         try:
-            rules = [(p, LL_READ) for p in _readable_roots(request)] + _dev_rules()
+            rules = _read_rules(request) + _dev_rules()
             rules += [(request["outputs_dir"], -1), (scratch, -1)]
             ruleset = _landlock_ruleset(rules)
         except OSError as exc:

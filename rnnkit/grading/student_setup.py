@@ -44,11 +44,8 @@ if importlib.util.find_spec("rnnkit") is None:
             if not os.path.isdir(kit):
                 subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", BRANCH,
                                 COURSE_REPOSITORY, kit], check=True)
-        subprocess.run(pip + ["-e", kit] + (["--no-deps"] if colab else []), check=True)
-        if colab:
-            subprocess.run(pip + ["sacrebleu>=2.3,<3"], check=True)
+        subprocess.run(pip + [kit] + (["--no-deps"] if colab else []), check=True)
         subprocess.run([sys.executable, os.path.join(kit, "data", "build.py")], check=True)
-        sys.path.insert(0, kit)    # an editable install is seen by new processes only
     importlib.invalidate_caches()
     print("rnnkit installed; run the next cell.")
 '''

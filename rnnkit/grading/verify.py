@@ -9,7 +9,11 @@ can change what the tests see (replace numpy.testing, rnnkit's check, builtins..
     this process (trusted)        reads those arrays (no pickles), computes the references itself
                                   and reaches the verdict with the checks engine (checks.judge)
 
-A function that calls the Keras layer or TF op it is checked against fails ("implement by hand").
+The hidden cases are drawn afresh for each grading batch (registry.Case.drawn, from the batch's
+seed): only their inputs enter the sandbox, as data. The answer keys are not in the sandbox's
+memory and not readable there. A function that calls what it is checked against (the Keras layer,
+the TF op, automatic differentiation, sacrebleu) or the kit's own code fails, with a message naming
+what it called (rnnkit.guard watches every call, in the sandbox as in a notebook).
 Exercises checked by a runner (sampling, training a model) are cut in two (Exercise.collect and
 .finish): the sandbox collects plain data (the samples drawn; the model built, as a .keras file),
 this process finishes (counts the samples; loads the model with safe_mode, probes, trains and
@@ -22,7 +26,9 @@ import re
 import shutil
 import tempfile
 
-PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.exercises")
+# What a run needs is imported before it starts: the sandbox cannot read rnnkit/grading.
+PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.views",
+           "rnnkit.exercises.*", "rnnkit.grading.verify_agent", "rnnkit.grading.jail")
 
 
 def _defines_only(source):
@@ -103,14 +109,28 @@ class Unverifiable(Exception):
     """What came back cannot be judged here (a model safe_mode will not load): not a failure."""
 
 
+_CALL_KINDS = ("reference", "kit", "watch", "process")
+
+
+def _forbidden_calls(enc):
+    """The guard.Calls a returned value's encoding reports (checked: plain strings, known kinds)."""
+    from rnnkit import guard
+    calls = []
+    for item in enc.get("forbidden", [])[:20] if isinstance(enc.get("forbidden"), list) else []:
+        if (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+                and item[1] in _CALL_KINDS):
+            calls.append(guard.Call(item[0][:120], item[1]))
+    return calls
+
+
 def _decode(enc, arrays, exercise, outputs):
     from rnnkit import checks
     t = enc.get("t")
     if t == "problem":
         named = [m for m in exercise.mistakes if m.name == enc.get("mistake")]
         return checks.Returned(problem=str(enc.get("problem", ""))[:500],
-                               mistake=named[0] if named else None)
-    return checks.Returned(value=_value(enc, arrays, outputs))
+                               mistake=named[0] if named else None, calls=_forbidden_calls(enc))
+    return checks.Returned(value=_value(enc, arrays, outputs), calls=_forbidden_calls(enc))
 
 
 _UNLOADABLE = ("its model cannot travel as a .keras file loaded with safe_mode, as subclassed "
@@ -154,9 +174,11 @@ def _finish(exercise, case, returned):
     inputs = checks.make_inputs(exercise, case)
     try:
         with time_limit(FINISH_SECONDS, _FinishTimeUp()):
-            return checks.capture(lambda: exercise.finish(returned.value, **inputs))
+            finished = checks.capture(lambda: exercise.finish(returned.value, **inputs))
     except _FinishTimeUp:
-        return checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
+        finished = checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
+    finished.calls = returned.calls
+    return finished
 
 
 def _value(enc, arrays, outputs):
@@ -192,13 +214,37 @@ def _expected_arrays(report):
     return keys
 
 
-def verify(notebook, assignment, limits=None):
+_CASES = {}        # (assignment, seed) -> (cases.json document, its arrays): made once per batch
+
+
+def cases_document(assignment, seed=None):
+    """What the sandbox gets to know of an assignment's exercises: for each, its contract and the
+    inputs of its visible cases and of its hidden cases drawn for `seed` (None: as declared);
+    plain data for cases.json and cases.npz (see verify_agent)."""
+    from rnnkit import checks, views
+    from rnnkit.grading import keys
+    if (assignment, seed) not in _CASES:
+        arrays, entries = {}, []
+        for e in keys.drawn(assignment, seed):
+            if e.runner is not None and e.collect is None:
+                continue                    # not verified: its in-notebook result stands
+            entries.append({"name": e.name, "args": list(e.args), "forbidden": list(e.forbidden),
+                            "must_call": list(e.must_call), "collect": views.function_name(e.collect),
+                            "cases": [{"label": c.label, "hidden": c.hidden,
+                                       "inputs": views.encode(checks.make_inputs(e, c), arrays)}
+                                      for c in e.cases]})
+        _CASES[(assignment, seed)] = {"assignment": assignment, "exercises": entries}, arrays
+    return _CASES[(assignment, seed)]
+
+
+def verify(notebook, assignment, limits=None, seed=None):
     """Verdicts for the graded functions of one executed or sanitized notebook.
 
     Args:
         notebook: nbformat NotebookNode (or its JSON text).
         assignment: its assignment, e.g. "02_bptt".
         limits: sandbox.Limits for the run (default: sandbox's).
+        seed: the grading batch's seed: the hidden cases are drawn from it (None: as declared).
 
     Returns:
         {exercise name: {"points": earned, "max": points, "passed": bool, "message": str,
@@ -208,10 +254,11 @@ def verify(notebook, assignment, limits=None):
         "_error" (one line) when the run itself failed.
     """
     import nbformat
-    from rnnkit import checks, registry
-    from rnnkit.grading import sandbox
+    import numpy as np
+    from rnnkit import checks
+    from rnnkit.grading import keys, sandbox
     nb = nbformat.reads(notebook, as_version=4) if isinstance(notebook, str) else notebook
-    exercises = registry.for_notebook(assignment)
+    exercises = keys.drawn(assignment, seed)
     verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "message": "not run",
                          "verified": e.runner is None or e.collect is not None} for e in exercises}
     verdicts["_suspicious"] = suspicious(nb)
@@ -222,8 +269,11 @@ def verify(notebook, assignment, limits=None):
     try:
         with open(os.path.join(inputs, "cells.json"), "w", encoding="utf-8") as f:
             json.dump(_code_cells(nb), f)
-        code = ("from rnnkit.grading.verify_agent import main\n"
-                f"main({os.path.join(inputs, 'cells.json')!r}, '.', {assignment!r})\n")
+        document, case_arrays = cases_document(assignment, seed)
+        with open(os.path.join(inputs, "cases.json"), "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        np.savez(os.path.join(inputs, "cases.npz"), **case_arrays)
+        code = f"from rnnkit.grading.verify_agent import main\nmain({inputs!r}, '.')\n"
         run = sandbox.run(code, inputs, outputs, limits, preload=PRELOAD)
         try:
             with open(os.path.join(outputs, "returned.json"), encoding="utf-8") as f:
@@ -259,11 +309,6 @@ def verify(notebook, assignment, limits=None):
                 results.append(checks.judge(e, [c for c, _ in picked], [r for _, r in picked], calls))
             passed = all(r.passed for r in results)
             message = next((r.message for r in results if not r.passed), results[0].message)
-            trapped = entry.get("trapped") or []
-            if trapped:
-                passed = False
-                message = (f"{e.name} calls {', '.join(trapped)}, what it is checked against: "
-                           "implement it by hand.")
             verdicts[e.name].update(points=e.points if passed else 0, passed=passed, message=message)
         return verdicts
     finally:

@@ -1,66 +1,35 @@
 """Inside the sandbox: run a submission's solution code, call each graded function on every case,
-write down what came back. Nothing here decides a grade (verify.py does, outside).
+write down what came back. Nothing here decides a grade (verify.py does, outside), and nothing here
+knows an answer: the cases arrive as data (their inputs only), and the answer keys are neither
+loaded nor readable in the sandbox.
 
 Each cell and each call fails alone: it gets CELL_SECONDS, its prints are dropped, os._exit
 raises, and afterwards what it started is killed and the modules the agent relies on (builtins,
-NumPy, json) are put back as they were.
+NumPy, json) are put back as they were. Each call is watched (rnnkit.guard): what the function
+calls that it may not (its exercise's reference, the kit's own code) is written down with it.
 
+Read from the inputs folder: cells.json (the code cells to run) and cases.json + cases.npz:
+    {"assignment": name, "exercises": [{"name", "args", "forbidden", "must_call",
+      "collect": "rnnkit.exercises.<topic>:<function>" or null,
+      "cases": [{"label", "hidden", "inputs": encoded (rnnkit.views)}]}]}
 Written to OUT/: returned.npz (every array returned, no pickles) and returned.json:
     {"cells": [error or "" per cell],
-     "exercises": {name: {"returned": [value encoding per case], "calls": {helper: n},
-                          "trapped": ["keras.layers.SimpleRNNCell", ...]}}}
+     "exercises": {name: {"returned": [value encoding per case], "calls": {helper: n}}}}
 A value encoding is {"t": "none"}, {"t": "number", "v": n}, {"t": "array", "k": key in returned.npz},
 {"t": "tuple"|"list", "items": [...]}, {"t": "other", "type": type name},
 {"t": "model", "k": "model<n>.keras"} (a keras.Model, saved beside them) or {"t": "model", "error":
-why it could not be saved}, or {"t": "problem", "problem": text, "mistake": name (if one is named)}.
+why it could not be saved}, or {"t": "problem", "problem": text, "mistake": name (if one is named)};
+each also carries "forbidden": [[label, kind], ...], what that call reached that it may not.
 Exercises checked by a runner return what their `collect` returns, not the runner's value.
 """
 import contextlib
 import io
 import itertools
 import json
-import re
 import signal
 import sys
 
 import numpy as np
-
-_TRAPPED = re.compile(r"^(keras\.layers|tf)\.(\w+)")
-
-
-class _Trap:
-    """Stands in for a Keras layer or TF op a function must not call; counts the calls."""
-
-    def __init__(self, original, label, hits):
-        self.original, self.label, self.hits = original, label, hits
-
-    def __call__(self, *args, **kwargs):
-        self.hits.add(self.label)
-        return self.original(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.original, name)
-
-
-def _set_traps(exercises, hits):
-    """Replace the reference layer or op of each implement-by-hand exercise with a _Trap that
-    records into `hits`; returns {exercise name: the label its calls are recorded under}."""
-    import keras
-    import tensorflow as tf
-    labels = {}
-    for e in exercises:
-        m = _TRAPPED.match(e.reference_name or "")
-        if e.runner is not None or not m:
-            continue
-        module = keras.layers if m.group(1) == "keras.layers" else tf
-        label = f"{m.group(1)}.{m.group(2)}"
-        original = getattr(module, m.group(2), None)
-        if original is None:
-            continue
-        if not isinstance(original, _Trap):   # one trap serves every exercise checked against it
-            setattr(module, m.group(2), _Trap(original, label, hits))
-        labels[e.name] = label
-    return labels
 
 
 MODEL_BYTES = 64 << 20      # a .keras file larger than this is not handed to the grader
@@ -202,27 +171,46 @@ def _refuse_exit(*args, **kwargs):
     raise _ExitRefused(f"os._exit{args} is refused while grading")
 
 
-def main(cells_path, out_dir, assignment):
+def main(inputs_dir, out_dir):
     """Run the cells, call every graded function on its cases, write what they returned."""
     import os
     import posix
     saved = os._exit
     os._exit = posix._exit = _refuse_exit       # the process must live to write its results
     try:
-        _main(cells_path, out_dir, assignment)
+        _main(inputs_dir, out_dir)
     finally:
         os._exit = posix._exit = saved
 
 
-def _main(cells_path, out_dir, assignment):
+def read_cases(inputs_dir):
+    """[(an Exercise with the contract the calls need, [(Case, inputs)])] from cases.json/.npz."""
     import os
-    from rnnkit import checks, registry
+    from rnnkit import views
+    from rnnkit.registry import Case, Exercise
+    with open(os.path.join(inputs_dir, "cases.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    with np.load(os.path.join(inputs_dir, "cases.npz"), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    found = []
+    for entry in doc["exercises"]:
+        exercise = Exercise(name=entry["name"], notebook=doc["assignment"], args=tuple(entry["args"]),
+                            outputs=(), reference_name="", must_call=tuple(entry["must_call"]),
+                            forbidden=tuple(entry["forbidden"]),
+                            collect=views.function(entry["collect"]))
+        cases = [(Case(c["label"], 0, {}, hidden=c["hidden"]), views.decode(c["inputs"], arrays))
+                 for c in entry["cases"]]
+        found.append((exercise, cases))
+    return found
+
+
+def _main(inputs_dir, out_dir):
+    import os
+    from rnnkit import checks
     _OUT[0] = os.path.abspath(out_dir)
-    with open(cells_path, encoding="utf-8") as f:
+    with open(os.path.join(inputs_dir, "cells.json"), encoding="utf-8") as f:
         cells = json.load(f)
-    exercises = registry.for_notebook(assignment)
-    hits = set()
-    labels = _set_traps(exercises, hits)
+    exercises = read_cases(inputs_dir)
     restore = _Restore()
     namespace = {"__name__": "__main__"}
     errors = []
@@ -234,27 +222,24 @@ def _main(cells_path, out_dir, assignment):
         except BaseException as exc:  # noqa: B036 (sys.exit in a cell must not end the run)
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
     arrays, report = {}, {"cells": errors, "exercises": {}}
-    for e in exercises:
-        if e.runner is not None and e.collect is None:
-            continue
+    for e, cases in exercises:
         fn = namespace.get(e.name)
-        hits.clear()
-        entry = {"returned": [], "calls": {}, "trapped": []}
+        entry = {"returned": [], "calls": {}}
         if callable(fn):
             with checks._spy(fn, e.must_call) as counts:
-                for case in e.cases:
+                for case, inputs in cases:
                     try:
                         with _bounded(restore):
-                            r = checks.call_case(e, fn, case, collect=e.collect is not None)
+                            r = checks.call_case(e, fn, case, inputs, collect=e.collect is not None)
                             encoded = (_problem(r) if r.problem else _encode(r.value, arrays))
+                            encoded["forbidden"] = [[c.label, c.kind] for c in r.calls]
                     except _TimeUp as exc:           # between call_case's own handlers
                         encoded = _problem(checks.Returned(problem=f"it ran {exc}"))
                     entry["returned"].append(encoded)
             entry["calls"] = dict(counts)
         else:
             problem = f"no function called {e.name} is defined"
-            entry["returned"] = [{"t": "problem", "problem": problem}] * len(e.cases)
-        entry["trapped"] = [labels[e.name]] if labels.get(e.name) in hits else []
+            entry["returned"] = [{"t": "problem", "problem": problem}] * len(cases)
         report["exercises"][e.name] = entry
     np.savez(os.path.join(_OUT[0], "returned.npz"), **arrays)
     with open(os.path.join(_OUT[0], "returned.json"), "w", encoding="utf-8") as f:
@@ -262,4 +247,4 @@ def _main(cells_path, out_dir, assignment):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:3])

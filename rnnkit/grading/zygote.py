@@ -10,8 +10,9 @@ first when that environment names a kernel jail (jail.py; then, as root, whateve
 kernel's uid is killed when the kernel ends).
 
 Asked to prepare notebooks, the zygote also has a first child compute the Keras references of
-those notebooks' check cases (checks.prepare) and keeps them: the kernels forked after they
-arrive check against them instead of each computing them again (about 0.5 s per notebook).
+those notebooks' hidden cases, drawn for the batch's seed (checks.prepare), and keeps them: the
+kernels forked after they arrive check against them instead of each computing them again (about
+0.5 s per notebook). The visible cases' references are stored in the views.
 
 Pieces:
     Zygote(path)              start the server process; .env() names its socket to kernel managers
@@ -19,7 +20,7 @@ Pieces:
     python -m rnnkit.grading.zygote launch -f CONNECTION_FILE [kernel args]
                               the tiny process jupyter_client starts and watches: it asks the
                               zygote for a kernel, forwards signals to it and exits with its status
-    python -m rnnkit.grading.zygote serve SOCKET [NOTEBOOK ...]   the server itself
+    python -m rnnkit.grading.zygote serve SOCKET [--seed S] [NOTEBOOK ...]   the server itself
 
 Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
 starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
@@ -40,7 +41,7 @@ _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "
             "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "sqlite3",
             "matplotlib_inline.backend_inline",
             "rnnkit.runtime", "rnnkit.checks", "rnnkit.data", "rnnkit.plots", "rnnkit.reference",
-            "rnnkit.exercises")
+            "rnnkit.grading.keys")
 
 
 def _send(conn, obj, fds=()):
@@ -109,10 +110,14 @@ def _preload():
         for name in _PRELOAD:
             importlib.import_module(name)
         importlib.import_module("rnnkit.runtime").import_tf()
+        registry = importlib.import_module("rnnkit.registry")
+        registry.names()            # the views, read once for every kernel
+        registry.answer_keys()      # the hidden tests' entry point, looked up once
 
 
-def _start_preparing(notebooks):
-    """Fork a child that writes checks.prepare(notebooks) to a pipe; return (its pid, read end).
+def _start_preparing(notebooks, seed=None):
+    """Fork a child that writes checks.prepare(...) of the notebooks' exercises, their hidden cases
+    drawn for `seed`, to a pipe; return (its pid, read end).
 
     The TensorFlow ops run in the child, so this process still has run none when it forks kernels.
     """
@@ -129,7 +134,8 @@ def _start_preparing(notebooks):
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         from rnnkit import checks
-        blob = checks.prepare(notebooks)
+        from rnnkit.grading import keys
+        blob = checks.prepare([e for notebook in notebooks for e in keys.drawn(notebook, seed)])
         with os.fdopen(write, "wb") as out:
             out.write(blob)
         code = 0
@@ -219,16 +225,17 @@ def _become_kernel(request, fds, listener, conns):
     os._exit(code)
 
 
-def serve(path, prepare=()):
+def serve(path, prepare=(), seed=None):
     """Preload, then fork a kernel per request on the Unix socket `path` until terminated.
 
-    `prepare`: notebooks whose check references are computed at once (by a child) and kept.
+    `prepare`: notebooks whose check references are computed at once (by a child) and kept, for
+    their hidden cases drawn for `seed` (the grading batch's).
     """
     import base64
     from rnnkit.grading import jail
     die_with_parent(signal.SIGTERM)
     _preload()
-    preparing, prepared = (_start_preparing(prepare) if prepare else None), bytearray()
+    preparing, prepared = (_start_preparing(prepare, seed) if prepare else None), bytearray()
     references = None                               # what fetch_prepared() is sent, once there
     if os.path.exists(path):
         os.unlink(path)
@@ -340,15 +347,17 @@ class Zygote:
         ...     os.environ.update(z.env())              # kernels started now come from the zygote
     """
 
-    def __init__(self, path, timeout=120, wait=True, prepare=()):
+    def __init__(self, path, timeout=120, wait=True, prepare=(), seed=None):
         """Start the server; with wait=False return at once and call wait() before the first kernel.
 
-        prepare: notebooks whose check references the server computes once for all its kernels.
+        prepare: notebooks whose check references the server computes once for all its kernels
+        (their hidden cases drawn for `seed`, the grading batch's).
         """
         self.path = path
         self.timeout = timeout
         self.ready = False
-        command = [sys.executable, "-m", "rnnkit.grading.zygote", "serve", path, *prepare]
+        command = [sys.executable, "-m", "rnnkit.grading.zygote", "serve", path,
+                   *(["--seed", str(seed)] if seed is not None else []), *prepare]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if wait:
             self.wait()
@@ -509,9 +518,11 @@ def __getattr__(name):  # the classes need jupyter_client; the launcher must not
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3:])
+        rest = sys.argv[3:]
+        seed = int(rest[1]) if rest[:1] == ["--seed"] else None
+        serve(sys.argv[2], rest[2:] if seed is not None else rest, seed)
     elif len(sys.argv) >= 2 and sys.argv[1] == "launch":
         sys.exit(launch(sys.argv[2:]))
     else:
-        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET [NOTEBOOK ...]"
+        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET [--seed S] [NOTEBOOK ...]"
                  " | launch -f CONNECTION_FILE ...")

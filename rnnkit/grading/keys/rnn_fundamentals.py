@@ -18,11 +18,15 @@ go_backwards=True, swapped or transposed weights, ...).
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.exercises.inputs import rnn_weights
-from rnnkit.registry import Case, Exercise, Mistake, Output, register
+from rnnkit.grading.keys.catalog import register
+from rnnkit.grading.keys.inputs import rnn_weights
+from rnnkit.registry import Case, Exercise, Mistake, Output
 
 NOTEBOOK = "01_rnn_fundamentals"
 SIMPLE_RNN = "keras.layers.SimpleRNN"
+# What the functions may not call: the layers they are checked against.
+SOFTMAX = ("keras.layers.Dense", "keras.ops.softmax", "keras.activations.softmax", "tf.nn.softmax")
+RNN_AND_DENSE = (SIMPLE_RNN, "keras.layers.Dense")
 
 
 # ----------------------------------------------------------------------------- input makers
@@ -117,14 +121,17 @@ register(Exercise(
     args=("x_t", "h_prev", "Wx", "Wh", "b"),
     outputs=(Output("h_next", ("N", "H")),),
     reference_name="keras.layers.SimpleRNNCell",
+    forbidden=("keras.layers.SimpleRNNCell",),
     reference=_cell(),
     make_inputs=_cell_inputs,
     cases=[
         Case("visible 1", 101, dict(N=3, D=4, H=5)),
         Case("visible 2", 102, dict(N=2, D=6, H=6)),
         Case("hidden batch of one", 1101, dict(N=1, D=1, H=1), hidden=True),
-        Case("hidden wide", 1102, dict(N=7, D=3, H=16), hidden=True),
-        Case("hidden float64", 1103, dict(N=4, D=5, H=5), hidden=True, dtype="float64"),
+        Case("hidden wide", 1102, dict(N=7, D=3, H=16), hidden=True,
+             vary=dict(N=(5, 9), D=(2, 4), H=(12, 20))),
+        Case("hidden float64", 1103, dict(N=4, D=5, H=5), hidden=True, dtype="float64",
+             vary=dict(N=(2, 6))),
     ],
     mistakes=[
         Mistake("sigmoid instead of tanh", "SimpleRNN squashes with tanh, whose outputs lie in (-1, 1).",
@@ -191,6 +198,7 @@ register(Exercise(
     args=("x", "h0", "Wx", "Wh", "b"),
     outputs=(Output("h_seq", ("N", "T", "H")), Output("h_last", ("N", "H"))),
     reference_name=f"{SIMPLE_RNN}(return_sequences=True, return_state=True)",
+    forbidden=(SIMPLE_RNN,),
     reference=_rnn(),
     make_inputs=_seq_inputs,
     must_call=("rnn_cell_forward",),
@@ -198,8 +206,10 @@ register(Exercise(
         Case("visible 1", 201, dict(N=2, T=4, D=3, H=5)),
         Case("visible 2", 202, dict(N=3, T=6, D=5, H=4)),
         Case("hidden one step", 1201, dict(N=1, T=1, D=2, H=3), hidden=True),
-        Case("hidden long sequence", 1202, dict(N=2, T=50, D=4, H=8), hidden=True),
-        Case("hidden float64", 1203, dict(N=3, T=7, D=3, H=3), hidden=True, dtype="float64"),
+        Case("hidden long sequence", 1202, dict(N=2, T=50, D=4, H=8), hidden=True,
+             vary=dict(N=(2, 4), T=(40, 60), D=(3, 6), H=(6, 10))),
+        Case("hidden float64", 1203, dict(N=3, T=7, D=3, H=3), hidden=True, dtype="float64",
+             vary=dict(N=(2, 4), T=(5, 9))),
     ],
     mistakes=[
         Mistake("state not carried (h0 at every step)",
@@ -241,13 +251,15 @@ register(Exercise(
     args=("h_seq", "Wy", "by"),
     outputs=(Output("probs", ("N", "T", "V")),),
     reference_name='keras.layers.Dense(V, activation="softmax")',
+    forbidden=SOFTMAX,
     reference=_softmax_dense,
     make_inputs=_dense_inputs,
     cases=[
         Case("visible 1", 301, dict(N=2, T=3, H=4, V=5)),
         Case("visible large logits", 302, dict(N=3, T=2, H=4, V=4), note="large logits"),
         Case("hidden one step, two classes", 1301, dict(N=1, T=1, H=3, V=2), hidden=True),
-        Case("hidden square", 1302, dict(N=2, T=5, H=6, V=6), hidden=True),
+        Case("hidden square", 1302, dict(N=2, T=5, H=6, V=6), hidden=True,
+             vary=dict(N=(2, 4), T=(3, 7))),
         Case("hidden float64 huge logits", 1303, dict(N=2, T=3, H=4, V=7), hidden=True,
              dtype="float64", note="large logits"),
     ],
@@ -284,12 +296,14 @@ register(Exercise(
     args=("x", "h0", "Wx", "Wh", "b", "Wy", "by"),
     outputs=(Output("probs", ("N", "V")),),
     reference_name=f'{SIMPLE_RNN}(return_sequences=False) + Dense(V, activation="softmax")',
+    forbidden=RNN_AND_DENSE,
     reference=_many_to_one(),
     make_inputs=_many_to_one_inputs,
     cases=[
         Case("visible 1", 401, dict(N=3, T=5, D=4, H=6, V=3)),
         Case("hidden one step", 1401, dict(N=2, T=1, D=3, H=4, V=2), hidden=True),
-        Case("hidden long", 1402, dict(N=2, T=30, D=2, H=5, V=4), hidden=True, dtype="float64"),
+        Case("hidden long", 1402, dict(N=2, T=30, D=2, H=5, V=4), hidden=True, dtype="float64",
+             vary=dict(N=(2, 4), T=(20, 40), H=(4, 7), V=(3, 6))),
     ],
     mistakes=[
         Mistake("classifies the first state", "many-to-one reads the whole sequence: use h_last.",
@@ -310,12 +324,14 @@ register(Exercise(
     args=("x0", "h0", "Wx", "Wh", "b", "Wy", "by", "T"),
     outputs=(Output("probs", ("N", "T", "V")),),
     reference_name="keras.layers.SimpleRNNCell + Dense(softmax), each output fed back",
+    forbidden=RNN_AND_DENSE,
     reference=lambda **k: _decode(**k),
     make_inputs=_one_to_many_inputs,
     cases=[
         Case("visible 1", 501, dict(N=2, T=4, H=5, V=3)),
         Case("hidden one step", 1501, dict(N=1, T=1, H=3, V=4), hidden=True),
-        Case("hidden long", 1502, dict(N=3, T=12, H=6, V=5), hidden=True, dtype="float64"),
+        Case("hidden long", 1502, dict(N=3, T=12, H=6, V=5), hidden=True, dtype="float64",
+             vary=dict(N=(2, 4), T=(8, 16), H=(4, 8), V=(4, 7))),
     ],
     mistakes=[
         Mistake("output not fed back (x0 at every step)",
@@ -346,13 +362,14 @@ register(Exercise(
     args=("x", "h0", "enc", "dec", "Wy", "by", "Ty"),
     outputs=(Output("probs", ("N", "Ty", "V")),),
     reference_name="encoder keras.layers.SimpleRNN -> decoder SimpleRNNCell + Dense(softmax)",
+    forbidden=RNN_AND_DENSE,
     reference=_encoder_decoder(),
     make_inputs=_encoder_decoder_inputs,
     cases=[
         Case("visible 1", 601, dict(N=2, Tx=5, Ty=3, D=4, H=6, V=4)),
         Case("hidden short input", 1601, dict(N=1, Tx=1, Ty=4, D=2, H=3, V=3), hidden=True),
         Case("hidden same sizes", 1602, dict(N=3, Tx=6, Ty=2, D=5, H=4, V=5), hidden=True,
-             dtype="float64"),
+             dtype="float64", vary=dict(N=(2, 4), Tx=(4, 8))),
     ],
     mistakes=[
         Mistake("decoder ignores the encoder (starts from h0)",

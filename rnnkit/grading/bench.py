@@ -2,8 +2,8 @@
 graded twice: by plain sequential `nbgrader autograde` + `generate_feedback` and by `rnnkit grade`.
 Figures for the notes; never asserted by tests (shared machines are noisy).
 
-    python -m rnnkit.bench              everything
-    python -m rnnkit.bench grading [N]  only the class: N submissions (default 24) across notebooks
+    python -m rnnkit.grading.bench              everything
+    python -m rnnkit.grading.bench grading [N]  only the class: N submissions (default 24) across notebooks
 """
 import contextlib
 import io

@@ -18,10 +18,14 @@ import re
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.registry import Case, Exercise, Mistake, Output, register
+from rnnkit.grading.keys.bptt import AUTODIFF
+from rnnkit.grading.keys.catalog import register
+from rnnkit.registry import Case, Exercise, Mistake, Output
 from rnnkit.runtime import import_tf
 
 NOTEBOOK = "03_gradient_problems"
+# tf.clip_by_global_norm, tf.clip_by_value and tf.clip_by_norm share one module (clip_ops).
+CLIPPING = ("tf.clip_by_global_norm", "tf.clip_by_value")
 
 
 def _tf():
@@ -142,6 +146,7 @@ register(Exercise(
     args=("x", "h0", "Wx", "Wh", "b"),
     outputs=(Output("norms", ("T",)),),
     reference_name="tf.GradientTape.batch_jacobian through keras.layers.SimpleRNNCell",
+    forbidden=AUTODIFF + ("keras.layers.SimpleRNNCell",),
     reference=_jacobian_norms(),
     make_inputs=_seq_inputs,
     cases=[
@@ -149,8 +154,10 @@ register(Exercise(
         Case("visible 2", 3102, dict(N=2, T=12, D=3, H=4)),
         Case("hidden batch of one", 13101, dict(N=1, T=8, D=2, H=3), hidden=True),
         Case("hidden one step", 13102, dict(N=2, T=1, D=3, H=4), hidden=True),
-        Case("hidden one unit", 13103, dict(N=3, T=5, D=2, H=1), hidden=True),
-        Case("hidden long float64", 13104, dict(N=4, T=30, D=5, H=8), hidden=True, dtype="float64"),
+        Case("hidden one unit", 13103, dict(N=3, T=5, D=2, H=1), hidden=True,
+             vary=dict(N=(2, 5), T=(4, 8))),
+        Case("hidden long float64", 13104, dict(N=4, T=30, D=5, H=8), hidden=True, dtype="float64",
+             vary=dict(N=(3, 6), T=(24, 36), D=(3, 6), H=(6, 10))),
     ],
     mistakes=[
         Mistake("summed over the batch instead of averaged",
@@ -243,6 +250,7 @@ register(Exercise(
     args=("grads", "max_norm"),
     outputs=(Output("clipped", listed=True), Output("global_norm", ())),
     reference_name="tf.clip_by_global_norm",
+    forbidden=CLIPPING,
     reference=_clip_global(),
     make_inputs=_global_norm_inputs,
     cases=[
@@ -251,7 +259,7 @@ register(Exercise(
         Case("hidden one tensor", 13201, dict(K=1, D=6, H=2, V=2), hidden=True,
              note="global norm = 4 x max_norm"),
         Case("hidden five tensors", 13202, dict(K=5, D=5, H=7, V=4), hidden=True,
-             note="global norm = 1.7 x max_norm"),
+             note="global norm = 1.7 x max_norm", vary=dict(D=(3, 7), H=(5, 9), V=(3, 6))),
         Case("hidden float64 just below", 13203, dict(K=4, D=2, H=3, V=5), hidden=True, dtype="float64",
              note="global norm = 0.9 x max_norm"),
         Case("hidden all zeros", 13204, dict(K=3, D=2, H=2, V=2), hidden=True, note="all zeros"),
@@ -311,12 +319,14 @@ register(Exercise(
     args=("grads", "limit"),
     outputs=(Output("clipped", listed=True),),
     reference_name="tf.clip_by_value",
+    forbidden=CLIPPING,
     reference=_clip_values(lambda limit: -limit, lambda limit: limit),
     make_inputs=_value_inputs,
     cases=[
         Case("visible 1", 3301, dict(K=3, D=4, H=5, V=3)),
         Case("hidden one tensor", 13301, dict(K=1, D=7, H=3, V=2), hidden=True),
-        Case("hidden five tensors float64", 13302, dict(K=5, D=3, H=6, V=4), hidden=True, dtype="float64"),
+        Case("hidden five tensors float64", 13302, dict(K=5, D=3, H=6, V=4), hidden=True, dtype="float64",
+             vary=dict(D=(2, 5), H=(4, 8), V=(3, 6))),
         Case("hidden nothing to clip", 13303, dict(K=2, D=3, H=3, V=2), hidden=True,
              note="limit 100, nothing to clip"),
     ],

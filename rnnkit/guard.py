@@ -1,0 +1,257 @@
+"""What a graded function may not call: what it is checked against, and the kit's own code.
+
+    watch = Watch(("keras.layers.SimpleRNNCell",), allowed=inputs.values())
+    value = watch.wrap(rnn_cell_forward)(x_t, h_prev, Wx, Wh, b)
+    watch.calls    # [Call("keras.layers.SimpleRNNCell", "reference")] if it used the layer
+
+While the function runs, Python's profiler hook sees every function it calls, however the function
+was imported or named: a call is recognised by the file its code lives in. What counts:
+
+    reference   the layer, op or library the exercise is checked against (Exercise.forbidden):
+                keras.layers.SimpleRNN's module for rnn_forward, TF's automatic differentiation
+                for rnn_backward, sacrebleu for bleu ...
+    kit         the kit's own modules (its checks, references, views, inputs, grader), except what
+                a notebook openly uses (rnnkit.runtime, rnnkit.data, rnnkit.plots); the inputs the
+                checks pass (a decoder step, an RNN as a function) may be called, and what they
+                call is theirs
+    watch       turning the hook off (sys.setprofile, threading.setprofile)
+    process     starting a process (its calls could not be seen)
+
+The same watch runs in a student's check and in the grader's verification run, so a student is
+told in the notebook what the grader will find.
+"""
+import functools
+import importlib.util
+import os
+import sys
+import threading
+from dataclasses import dataclass
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Modules a notebook uses openly; a graded function may call them (they answer nothing).
+_OPEN = {os.path.join(_PACKAGE_DIR, f) for f in ("__init__.py", "runtime.py", "data.py", "plots.py")}
+_ALIASES = {"tf": "tensorflow", "np": "numpy"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """Something a graded function called that it may not: `label` names it, `kind` says why."""
+    label: str
+    kind: str       # "reference", "kit", "watch" or "process"
+
+
+def describe(name, calls):
+    """One sentence per kind of call, e.g. "rnn_forward calls keras.layers.SimpleRNN, what it is
+    checked against: implement it by hand."."""
+    by_kind = {}
+    for c in calls:
+        by_kind.setdefault(c.kind, []).append(c.label)
+    text = {"reference": "what it is checked against: implement it by hand",
+            "kit": "the kit's own code: implement it by hand",
+            "watch": "which turns off the grader's watch over what it calls",
+            "process": "which starts a process: a graded function computes its answer itself"}
+    return " ".join(f"{name} calls {', '.join(labels)}, {text[kind]}."
+                    for kind, labels in by_kind.items())
+
+
+# ----------------------------------------------------------------------------- where code lives
+def _module_path(module):
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return None
+    if os.path.basename(path) == "__init__.py":
+        return os.path.dirname(path) + os.sep          # a package: everything beneath it
+    return path
+
+
+def _origin_without_import(dotted):
+    """The file or folder of a module that is not imported yet, found without importing it."""
+    parts = dotted.split(".")
+    try:
+        spec = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if not spec.submodule_search_locations:
+        return spec.origin
+    base = list(spec.submodule_search_locations)[0]
+    for part in parts[1:]:                              # as deep as the files go
+        if os.path.isdir(os.path.join(base, part)):
+            base = os.path.join(base, part)
+        elif os.path.isfile(os.path.join(base, part + ".py")):
+            return os.path.join(base, part + ".py")
+        else:
+            break
+    return base + os.sep
+
+
+def where(name):
+    """The file (or folder, ending in os.sep) holding the code a dotted name refers to; None if
+    it is not installed. "keras.layers.SimpleRNN" -> .../keras/src/layers/rnn/simple_rnn.py."""
+    parts = name.split(".")
+    top = _ALIASES.get(parts[0], parts[0])
+    module = sys.modules.get(top)
+    if module is None:
+        return _origin_without_import(".".join([top, *parts[1:]]))
+    obj = module
+    for part in parts[1:]:
+        nxt = getattr(obj, part, None)
+        if nxt is None:
+            sub = sys.modules.get(f"{getattr(obj, '__name__', '')}.{part}")
+            if sub is None:
+                return _module_path(obj) if isinstance(obj, type(sys)) else None
+            nxt = sub
+        obj = nxt
+    if isinstance(obj, type(sys)):
+        return _module_path(obj)
+    obj = getattr(obj, "__wrapped__", obj)
+    owner = sys.modules.get(getattr(obj, "__module__", "") or "")
+    return _module_path(owner) if owner is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _places(forbidden):
+    """{path: label}: where the code of each forbidden name lives."""
+    places = {}
+    for name in forbidden:
+        path = where(name)
+        if path:
+            places[os.path.realpath(path.rstrip(os.sep)) + (os.sep if path.endswith(os.sep) else "")] = name
+    return places
+
+
+def _kit_label(path):
+    rel = os.path.relpath(path, _PACKAGE_DIR)
+    return "rnnkit." + rel[:-3].replace(os.sep, ".").removesuffix(".__init__")
+
+
+class _Classifier:
+    """filename -> Call or None, cached: a call's file decides what it is."""
+
+    def __init__(self, forbidden):
+        self.places = _places(tuple(forbidden))
+        self.folders = [(p, label) for p, label in self.places.items() if p.endswith(os.sep)]
+        self.cache = {}
+
+    def __call__(self, filename):
+        try:
+            return self.cache[filename]
+        except KeyError:
+            pass
+        path = os.path.realpath(filename) if filename and not filename.startswith("<") else ""
+        found = None
+        if path:
+            if path in self.places:
+                found = Call(self.places[path], "reference")
+            else:
+                found = next((Call(label, "reference") for folder, label in self.folders
+                              if path.startswith(folder)), None)
+            if found is None and path.startswith(_PACKAGE_DIR + os.sep) and path not in _OPEN:
+                found = Call(_kit_label(path), "kit")
+        self.cache[filename] = found
+        return found
+
+
+# ----------------------------------------------------------------------------- the watch
+def _builtins_named(names):
+    found = {}
+    for dotted in names:
+        module_name, _, attr = dotted.rpartition(".")
+        module = sys.modules.get(module_name) or (importlib.import_module(module_name)
+                                                  if module_name in ("os", "sys", "posix") else None)
+        fn = getattr(module, attr, None) if module is not None else None
+        if fn is not None:
+            found[id(fn)] = dotted
+    return found
+
+
+_TAMPER = ("sys.setprofile",)
+_PROCESSES = ("os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.posix_spawnp", "os.execv",
+              "os.execve", "os.execvp", "os.execvpe", "_posixsubprocess.fork_exec")
+
+
+class Watch:
+    """Records what a function calls that it may not (see the module docstring).
+
+    Args:
+        forbidden: the exercise's forbidden names (Exercise.forbidden).
+        allowed: objects the function is given and may call (the case's inputs): what runs
+            inside their methods is theirs, not the function's.
+    """
+
+    def __init__(self, forbidden=(), allowed=()):
+        self.classify = _Classifier(forbidden)
+        self.allowed = {id(o) for o in allowed if not isinstance(o, (int, float, str, bytes))}
+        self.calls = []
+        self._builtins = {**_builtins_named(_PROCESSES), **_builtins_named(_TAMPER)}
+        self._kinds = {id_: ("watch" if name in _TAMPER else "process")
+                       for id_, name in self._builtins.items()}
+        self._inside = {}             # thread id -> frames of allowed objects' methods, innermost last
+        self._tamper_code = threading.setprofile.__code__
+        self._hook = self._profile    # one bound method: what sys.getprofile() must still return
+
+    def _note(self, call):
+        if call not in self.calls:
+            self.calls.append(call)
+
+    def _profile(self, frame, event, arg):
+        inside = self._inside.get(threading.get_ident())
+        if event == "call":
+            if inside:
+                return
+            code = frame.f_code
+            if code in _OWN_CODES:
+                return
+            if code is self._tamper_code:
+                self._note(Call("threading.setprofile", "watch"))
+                return
+            call = self.classify(code.co_filename)
+            if call is None:
+                return
+            if call.kind == "kit" and self.allowed and id(frame.f_locals.get("self")) in self.allowed:
+                self._inside.setdefault(threading.get_ident(), []).append(frame)
+                return
+            self._note(call)
+        elif event == "return":
+            if inside and inside[-1] is frame:
+                inside.pop()
+        elif event == "c_call" and not inside:
+            kind = self._kinds.get(id(arg))
+            if kind is not None and frame.f_code is not _EXIT_CODE:
+                self._note(Call(self._builtins[id(arg)], kind))
+
+    def __enter__(self):
+        self._saved = sys.getprofile(), threading.getprofile()
+        threading.setprofile(self._hook)
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        _exit(self)
+
+    def wrap(self, fn):
+        """`fn`, watched while each call of it runs."""
+        @functools.wraps(fn)
+        def watched(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return watched
+
+
+def _exit(watch):
+    current = sys.getprofile()
+    sys.setprofile(watch._saved[0])
+    threading.setprofile(watch._saved[1])
+    if current is not watch._hook:
+        watch._note(Call("sys.setprofile", "watch"))
+
+
+_EXIT_CODE = _exit.__code__
+_OWN_CODES = {_EXIT_CODE, Watch.__exit__.__code__}
+
+
+def see_through(code):
+    """Let the watch ignore calls of `code` (a wrapper of the checks, such as the spy that counts
+    a helper's calls); what it calls is still watched."""
+    _OWN_CODES.add(code)
