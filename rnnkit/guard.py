@@ -171,6 +171,13 @@ _PROCESSES = ("os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.posix_
               "os.execve", "os.execvp", "os.execvpe", "_posixsubprocess.fork_exec")
 
 
+# The profiler's switches, taken before any student code runs: a notebook that replaces
+# sys.setprofile with a function of its own does not switch the watch off.
+_SETPROFILE, _GETPROFILE = sys.setprofile, sys.getprofile
+_THREAD_SETPROFILE, _THREAD_GETPROFILE = threading.setprofile, threading.getprofile
+_THREAD_ID = threading.get_ident
+
+
 class Watch:
     """Records what a function calls that it may not (see the module docstring).
 
@@ -178,53 +185,18 @@ class Watch:
         forbidden: the exercise's forbidden names (Exercise.forbidden).
         allowed: objects the function is given and may call (the case's inputs): what runs
             inside their methods is theirs, not the function's.
+
+    The hook looks nothing up on this class or module while it runs: what it needs is bound
+    when the watch is made, so a function that rebinds them as it runs cannot blind it.
     """
 
     def __init__(self, forbidden=(), allowed=()):
-        self.classify = _Classifier(forbidden)
-        self.allowed = {id(o) for o in allowed if not isinstance(o, (int, float, str, bytes))}
         self.calls = []
-        self._builtins = {**_builtins_named(_PROCESSES), **_builtins_named(_TAMPER)}
-        self._kinds = {id_: ("watch" if name in _TAMPER else "process")
-                       for id_, name in self._builtins.items()}
-        self._inside = {}             # thread id -> frames of allowed objects' methods, innermost last
-        self._tamper_code = threading.setprofile.__code__
-        self._hook = self._profile    # one bound method: what sys.getprofile() must still return
-
-    def _note(self, call):
-        if call not in self.calls:
-            self.calls.append(call)
-
-    def _profile(self, frame, event, arg):
-        inside = self._inside.get(threading.get_ident())
-        if event == "call":
-            if inside:
-                return
-            code = frame.f_code
-            if code in _OWN_CODES:
-                return
-            if code is self._tamper_code:
-                self._note(Call("threading.setprofile", "watch"))
-                return
-            call = self.classify(code.co_filename)
-            if call is None:
-                return
-            if call.kind == "kit" and self.allowed and id(frame.f_locals.get("self")) in self.allowed:
-                self._inside.setdefault(threading.get_ident(), []).append(frame)
-                return
-            self._note(call)
-        elif event == "return":
-            if inside and inside[-1] is frame:
-                inside.pop()
-        elif event == "c_call" and not inside:
-            kind = self._kinds.get(id(arg))
-            if kind is not None and frame.f_code is not _EXIT_CODE:
-                self._note(Call(self._builtins[id(arg)], kind))
+        allowed = {id(o) for o in allowed if not isinstance(o, (int, float, str, bytes))}
+        self._hook = _hook(_Classifier(forbidden).__call__, allowed, self.calls)
 
     def __enter__(self):
-        self._saved = sys.getprofile(), threading.getprofile()
-        threading.setprofile(self._hook)
-        sys.setprofile(self._hook)
+        _enter(self)
         return self
 
     def __exit__(self, *exc):
@@ -232,19 +204,71 @@ class Watch:
 
     def wrap(self, fn):
         """`fn`, watched while each call of it runs."""
+        enter, leave = _enter, _exit
+
         @functools.wraps(fn)
         def watched(*args, **kwargs):
-            with self:
+            enter(self)
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                leave(self)
         return watched
 
 
+def _hook(classify, allowed, calls):
+    """The profiler hook of one watch, recording into `calls` (see Watch)."""
+    builtins = {**_builtins_named(_PROCESSES), **_builtins_named(_TAMPER)}
+    kinds = {id_: ("watch" if name in _TAMPER else "process") for id_, name in builtins.items()}
+    inside = {}                 # thread id -> frames of allowed objects' methods, innermost last
+    tamper_code, own_codes, exit_code = _THREAD_SETPROFILE.__code__, _OWN_CODES, _EXIT_CODE
+    thread_id = _THREAD_ID
+
+    def note(call):
+        if call not in calls:
+            calls.append(call)
+
+    def hook(frame, event, arg):
+        mine = inside.get(thread_id())
+        if event == "call":
+            if mine:
+                return
+            code = frame.f_code
+            if code in own_codes:
+                return
+            if code is tamper_code:
+                note(Call("threading.setprofile", "watch"))
+                return
+            call = classify(code.co_filename)
+            if call is None:
+                return
+            if call.kind == "kit" and allowed and id(frame.f_locals.get("self")) in allowed:
+                inside.setdefault(thread_id(), []).append(frame)
+                return
+            note(call)
+        elif event == "return":
+            if mine and mine[-1] is frame:
+                mine.pop()
+        elif event == "c_call" and not mine:
+            kind = kinds.get(id(arg))
+            if kind is not None and frame.f_code is not exit_code:
+                note(Call(builtins[id(arg)], kind))
+    return hook
+
+
+def _enter(watch):
+    watch._saved = _GETPROFILE(), _THREAD_GETPROFILE()
+    _THREAD_SETPROFILE(watch._hook)
+    _SETPROFILE(watch._hook)
+
+
 def _exit(watch):
-    current = sys.getprofile()
-    sys.setprofile(watch._saved[0])
-    threading.setprofile(watch._saved[1])
-    if current is not watch._hook:
-        watch._note(Call("sys.setprofile", "watch"))
+    current = _GETPROFILE()
+    _SETPROFILE(watch._saved[0])
+    _THREAD_SETPROFILE(watch._saved[1])
+    tampered = Call("sys.setprofile", "watch")      # it replaced the hook while it ran
+    if current is not watch._hook and tampered not in watch.calls:
+        watch.calls.append(tampered)
 
 
 _EXIT_CODE = _exit.__code__

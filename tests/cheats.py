@@ -1,8 +1,8 @@
 """Cheating submissions of 02_bptt, as data: each is the full-marks example with some cells changed.
 
 Every cheat targets softmax_cross_entropy (2 points), whose test no other exercise depends on,
-except `keras_reference`, which targets rnn_backward (truncated_bptt_grads calls it, so it falls
-too). A cheat's `edits` are (grade_id, action, source): "replace" a cell's source, "delete" the
+except `keras_reference` and `kit_reference`, which target rnn_backward (truncated_bptt_grads
+calls it, so it falls too). A cheat's `edits` are (grade_id, action, source): "replace" a cell's source, "delete" the
 cell, "twice" paste a copy with `source` after it, "markdown" turn it into a Markdown cell with
 `source`. `{solutions}`, `{gradebook}` and `{rnnkit}` in a source are filled in by the test with
 the paths a cheater would guess. `zero`: the exercises that must score 0; `kernel_error`: the
@@ -30,6 +30,9 @@ class Cheat:
     edits: tuple
     zero: tuple = (TARGET,)
     kernel_error: str = None
+    # The notebook's own check already fails it and says why (the watch saw what it called):
+    # no difference between in-notebook and verified points to flag, the note names the call.
+    seen_in_notebook: str = None
 
 
 def _solution(source):
@@ -79,7 +82,17 @@ CHEATS = [
         "            hs.append(h)\n"
         "        loss = tf.reduce_sum(tf.stack(hs, axis=1) * dh_seq)\n"
         "    return tuple(g.numpy() for g in tape.gradient(loss, v))\n"),),
-        zero=("rnn_backward", "truncated_bptt_grads")),
+        zero=("rnn_backward", "truncated_bptt_grads"), seen_in_notebook="calls tf.GradientTape"),
+    Cheat("kit_reference", (("rnn_backward_code", "replace",
+        "import importlib\n\n"
+        "def rnn_backward(dh_seq, x, h0, Wx, Wh, b):\n"
+        "    kit = importlib.import_module('rnn' + 'kit.reference')   # however it is imported\n"
+        "    return getattr(kit, 'simple_rnn_gradients')(dh_seq, x, h0, Wx, Wh, b)\n"),),
+        zero=("rnn_backward", "truncated_bptt_grads"), seen_in_notebook="calls rnnkit.reference"),
+    Cheat("answer_keys", _solution(
+        "import rnnkit.guard\n"
+        "rnnkit.guard.Watch.wrap = lambda self, fn: fn      # the notebook's check sees nothing\n"
+        "from rnnkit.grading.keys.bptt import _cross_entropy as softmax_cross_entropy\n")),
     Cheat("reads_solutions", _solution(
         "import json\n"
         "for _c in json.load(open('{solutions}'))['cells']:\n"

@@ -139,6 +139,9 @@ def test_cheat_scores_zero_on_its_exercise_and_is_flagged(batch, cheat):
         else:                                   # the rest of the submission grades normally
             assert float(row[e.name]) == e.points, (e.name, row["flags"], row["mistakes"])
             assert by_grade_id[e.grade_id] == e.points
+    if cheat.seen_in_notebook:
+        assert cheat.seen_in_notebook in row["mistakes"], row["mistakes"]
+        return
     assert row["flags"], "the report does not flag the submission"
     assert any(line.startswith("    LOOK: ") for line in _report_lines(batch["out"], cheat.name))
 

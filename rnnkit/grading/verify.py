@@ -79,6 +79,7 @@ _SUSPICIOUS = [
     (r"\b(np|numpy)(\.\w+)+\s*=[^=]|\bsetattr\(\s*(np|numpy)\b", "replaces a NumPy function"),
     (r"\b(np|numpy)\.testing\b", "uses numpy.testing"),
     (r"rnnkit\.checks|^\s*check\s*=|\bCheckFailed\b", "touches the checker"),
+    (r"rnnkit\.(guard|grading|reference|registry|views)\b", "reaches into the kit's own code"),
     (r"def\s+__eq__|\(\s*(np|numpy)\.ndarray\s*\)", "defines equality or an ndarray subclass"),
     (r"\bopen\(|\bos\.(remove|unlink|rename|replace|chmod|system)\b|shutil|pathlib|sqlite3",
      "reads or writes files"),

@@ -137,21 +137,26 @@ class _Sink(io.TextIOBase):
 
 
 class _Restore:
-    """The attributes of the modules the agent itself relies on, put back after each cell and
-    call: a cell that replaces builtins.all or numpy.asarray must not break the run for the
-    other functions (nor change how they run)."""
+    """The attributes of the modules the agent itself relies on, and of the classes they define,
+    put back after each cell and call: a cell that replaces builtins.all, numpy.asarray or a
+    method of the watch (rnnkit.guard) must not break the run for the other functions, nor change
+    how they run or are watched."""
 
     def __init__(self):
         import builtins
-        self.saved = [(m, dict(vars(m))) for m in (builtins, np, np.testing, np.linalg, json)]
+        from rnnkit import checks, guard, registry, views
+        modules = (builtins, np, np.testing, np.linalg, json, checks, guard, registry, views)
+        classes = [c for m in modules[5:] for c in vars(m).values()
+                   if isinstance(c, type) and c.__module__ == m.__name__]
+        self.saved = [(o, dict(vars(o))) for o in (*modules, *classes)]
 
     def __call__(self):
-        for module, attrs in self.saved:
-            for name in [n for n in vars(module) if n not in attrs]:
-                delattr(module, name)
+        for owner, attrs in self.saved:
+            for name in [n for n in vars(owner) if n not in attrs]:
+                delattr(owner, name)
             for name, value in attrs.items():
-                if vars(module).get(name) is not value:
-                    setattr(module, name, value)
+                if vars(owner).get(name) is not value:
+                    setattr(owner, name, value)
 
 
 def _end_leftovers():
