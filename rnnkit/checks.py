@@ -568,11 +568,12 @@ def _prepared(exercise, case):
 
 
 def prepare(exercises):
-    """Compute the reference of every case of `exercises` (declarations); return them as bytes
-    for adopt() in another process of the same installation."""
+    """Compute the reference of every hidden case of `exercises` (declarations; the views hold
+    the visible ones); return them as bytes for adopt() in another process of the same
+    installation."""
     import pickle
     for exercise in exercises:
-        for case in exercise.cases:
+        for case in exercise.select(hidden=True):
             _prepared(exercise, case)
     return pickle.dumps(_REFERENCES, protocol=pickle.HIGHEST_PROTOCOL)
 

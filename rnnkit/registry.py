@@ -31,10 +31,9 @@ ANSWER_KEYS_GROUP = "rnnkit.answer_keys"
 class Case:
     """One set of inputs: made from `seed` with the sizes in `sizes` (e.g. N=2, T=4, D=3, H=5).
 
-    `vary` (hidden cases) gives, for some sizes, an inclusive range (low, high): a grading batch
-    draws the seed afresh and each of those sizes in its range (see `drawn`), so that hidden
-    cases cannot be learnt from one term to the next. `sizes` holds the values used without a
-    batch seed.
+    `vary` (hidden cases) gives, for some sizes, an inclusive range (low, high) that a copy of
+    the case drawn for a grading batch takes its size from (see `drawn`). `sizes` holds the
+    declared values.
     """
     label: str
     seed: int
@@ -50,7 +49,8 @@ class Case:
         return f"'{self.label}' ({sizes}, {self.dtype}{extra})"
 
     def drawn(self, exercise_name, batch_seed):
-        """This case for the batch `batch_seed`: a fresh seed, and the `vary` sizes drawn."""
+        """A copy of this case for the batch `batch_seed`: "<label> (drawn)", a fresh seed, and
+        the `vary` sizes drawn in their ranges."""
         import numpy as np
         digest = hashlib.sha256(f"{batch_seed}/{exercise_name}/{self.label}".encode()).digest()
         seed = int.from_bytes(digest[:4], "little")
@@ -59,7 +59,7 @@ class Case:
         for key in sorted(self.vary or {}):
             low, high = self.vary[key]
             sizes[key] = int(rng.integers(low, high + 1))
-        return replace(self, seed=seed, sizes=sizes, vary=None)
+        return replace(self, label=f"{self.label} (drawn)", seed=seed, sizes=sizes, vary=None)
 
 
 @dataclass(frozen=True)
@@ -185,10 +185,16 @@ class Exercise:
         return [c for c in self.cases if c.hidden == hidden]
 
     def drawn(self, batch_seed):
-        """This exercise with its hidden cases drawn for the batch `batch_seed` (None: as declared)."""
-        if batch_seed is None:
+        """This exercise graded in the batch `batch_seed`: each hidden case is followed by a copy
+        drawn for the batch (Case.drawn). The declared cases, chosen so that every catalogued
+        mistake shows on one, stay; the copies, new every batch, cannot be learnt in advance.
+        None: the declared cases only. An exercise checked by a runner (sampling, training) is
+        not copied: what it returns is judged by counting or by training, never by value."""
+        if batch_seed is None or self.runner is not None:
             return self
-        cases = [c.drawn(self.name, batch_seed) if c.hidden else c for c in self.cases]
+        cases = []
+        for c in self.cases:
+            cases += [c, c.drawn(self.name, batch_seed)] if c.hidden else [c]
         return replace(self, cases=cases)
 
 

@@ -3,7 +3,7 @@
 Run as a script in a fresh interpreter that sees only the student package (an unpacked wheel) and
 the third-party packages of the kit's environment:
 
-    python -S -P tests/leak_scan.py STUDENT_DIR KIT_DIR [--skip PREFIX ...]
+    python -S -P tests/leak_scan.py STUDENT_DIR KIT_DIR [--skip PREFIX ...] [--only MODULE ...]
 
 It imports every module under STUDENT_DIR/rnnkit, collects every function and class defined there
 and every callable that one of them returns when called without arguments (a factory), and tries
@@ -51,14 +51,15 @@ def _quiet():
         yield
 
 
-def modules(package_dir, skip=()):
-    """Every module of the rnnkit package found under `package_dir`, imported."""
+def modules(package_dir, skip=(), only=()):
+    """Every module of the rnnkit package found under `package_dir`, imported (those named in
+    `only`, when given)."""
     import rnnkit
     assert os.path.dirname(os.path.abspath(rnnkit.__file__)) == os.path.join(package_dir, "rnnkit"), \
         f"rnnkit comes from {rnnkit.__file__}, not from {package_dir}"
-    found = [rnnkit]
+    found = [] if only else [rnnkit]
     for info in pkgutil.walk_packages(rnnkit.__path__, "rnnkit."):
-        if info.name.startswith(tuple(skip)):
+        if info.name.startswith(tuple(skip)) or (only and info.name not in only):
             continue
         with _quiet():
             found.append(importlib.import_module(info.name))
@@ -133,10 +134,11 @@ def passing(found, judge, exercises):
 def main(argv):
     student_dir, kit_dir = argv[0], argv[1]
     skip = [argv[i + 1] for i, a in enumerate(argv) if a == "--skip"]
+    only = [argv[i + 1] for i, a in enumerate(argv) if a == "--only"]
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, student_dir)
-    found = candidates(modules(student_dir, skip))
+    found = candidates(modules(student_dir, skip, only))
     # Now, and only now, the instructor's side: the answer keys judge with the hidden cases.
     import rnnkit
     rnnkit.__path__.append(os.path.join(kit_dir, "rnnkit"))

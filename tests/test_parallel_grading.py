@@ -178,6 +178,7 @@ def test_grading_processes_skip_an_unused_slow_import_and_still_validate_noteboo
     """The CLI keeps jsonschema from compiling rfc3987_syntax's grammars; validation still works."""
     code = """
 import sys
+from rnnkit.grading import cli
 try:
     cli.main(["--help"])
 except SystemExit:

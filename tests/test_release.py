@@ -86,3 +86,77 @@ def test_examples_are_up_to_date(tmp_path):
             ours = os.path.join(committed, os.path.relpath(fresh, tmp_path))
             assert os.path.exists(ours) and filecmp.cmp(ours, fresh, shallow=False), \
                 f"{ours} is stale: run `make examples`"
+
+
+# ----------------------------------------------------------------------------- the views
+def _same_data(a, b, where, arrays_a, arrays_b):
+    """Equal structure and text; numbers and arrays equal but for floating-point noise between
+    machines (float32 mistake outputs to 1e-5, the rest to 1e-9, relative)."""
+    import numpy as np
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        if a.get("t") == "array":
+            x, y = arrays_a[a["k"]], arrays_b[b["k"]]
+            assert x.dtype == y.dtype and x.shape == y.shape, where
+            if x.dtype.kind == "f":
+                rtol = 1e-5 if x.dtype == np.float32 else 1e-9
+                assert np.allclose(x, y, rtol=rtol, atol=1e-12, equal_nan=True), where
+            else:
+                assert np.array_equal(x, y), where
+            return
+        for k in a:
+            if k != "k":
+                _same_data(a[k], b[k], f"{where}.{k}", arrays_a, arrays_b)
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_data(x, y, f"{where}[{i}]", arrays_a, arrays_b)
+    elif isinstance(a, float):
+        assert abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + 1e-12 or a == b, where
+    else:
+        assert a == b, where
+
+
+def _view(notebook, folder):
+    import numpy as np
+    from rnnkit import views
+    json_path, npz_path = views.paths(notebook, folder)
+    with open(json_path, encoding="utf-8") as f:
+        doc = json.load(f)
+    with np.load(npz_path, allow_pickle=False) as npz:
+        return doc, {k: npz[k] for k in npz.files}
+
+
+def test_views_match_the_answer_keys(tmp_path):
+    """rnnkit/exercises/views/ is what `make release` writes from the answer keys."""
+    from rnnkit import views
+    from rnnkit.grading import views as writer
+    written = writer.write_all(str(tmp_path))
+    assert written == ASSIGNMENTS
+    assert views.notebooks() == ASSIGNMENTS, "a view is missing or extra: run `make release`"
+    for notebook in written:
+        ours, fresh = _view(notebook, views.VIEWS_DIR), _view(notebook, str(tmp_path))
+        _same_data(ours[0], fresh[0], notebook, ours[1], fresh[1])
+
+
+def test_views_hold_data_and_only_the_inputs_classes():
+    """Plain JSON and arrays (no pickles); the only objects are inputs of the student package."""
+    from rnnkit import views
+
+    def classes(node):
+        if isinstance(node, dict):
+            found = {node["class"]} if node.get("t") == "object" else set()
+            return found.union(*[classes(v) for v in node.values()])
+        if isinstance(node, list):
+            return set().union(*[classes(v) for v in node]) if node else set()
+        return set()
+    found = set()
+    for notebook in views.notebooks():
+        doc, _ = _view(notebook, views.VIEWS_DIR)
+        found |= classes(doc)
+        for record in doc["exercises"]:
+            assert {"reference", "make_inputs", "hidden"}.isdisjoint(record), record["name"]
+            assert all(not case.get("hidden") for case in record["cases"])
+    assert found == {"rnnkit.exercises.bptt:Objective", "rnnkit.exercises.image_captioning:StepFunction",
+                     "rnnkit.exercises.bidirectional_stacked:RNNFunction"}

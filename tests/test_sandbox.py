@@ -237,6 +237,19 @@ def test_files_outside_the_allowed_paths_cannot_be_read(box, dirs, tmp_path, tar
     assert r.error.startswith("PermissionError"), r.stderr
 
 
+def test_the_answer_keys_cannot_be_read_but_the_student_package_can(box, dirs):
+    """rnnkit/grading (the answer keys, the grader) is out of reach; the rest of rnnkit is not."""
+    import rnnkit
+    package = os.path.dirname(os.path.abspath(rnnkit.__file__))
+    keys_file = os.path.join(package, "grading", "keys", "bptt.py")
+    r = go(box, dirs, "open(%r).read()" % keys_file)
+    assert r.error.startswith("PermissionError"), r.stderr
+    r = go(box, dirs, "import rnnkit.grading.keys.bptt")
+    assert r.error.startswith(("PermissionError", "ModuleNotFoundError", "ImportError")), r.stderr
+    r = go(box, dirs, "print(len(open(%r).read()) > 0)" % os.path.join(package, "checks.py"))
+    assert r.ok and r.stdout.strip() == "True", r.stderr
+
+
 def test_the_graders_environment_and_process_are_out_of_reach(box, dirs):
     r = go(box, dirs, """
         import os, signal

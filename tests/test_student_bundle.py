@@ -1,9 +1,13 @@
 """Students outside the kit: the student bundle, the install cell and the Colab links.
 
 The bundle (course/, the rnnkit wheel, the data) must hold nothing of solutions/ or the hidden
-tests; a fresh virtual environment with only the bundle (its dependencies are borrowed from the
-kit's environment, read-only, and pip may not download) runs a release notebook top to bottom.
+tests, and its wheel nothing of the instructor's side: no module of rnnkit/grading, and nothing a
+student could import to pass a check (the leak scan tries every function the wheel holds against
+every exercise). A fresh virtual environment with only the bundle (its dependencies are borrowed
+from the kit's environment, read-only, and pip may not download) runs a release notebook top to
+bottom.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -53,6 +57,57 @@ def test_bundle_has_no_solution_marker_or_body(unpacked):
     assert bundle.find_leaks(str(unpacked)) == []
     names = [n for n in zipfile.ZipFile(next((unpacked / "wheels").iterdir())).namelist()]
     assert not [n for n in names if n.startswith(("solutions/", "autograde/", "tests/"))]
+
+
+def test_the_wheel_holds_the_student_package_only(unpacked):
+    """The checks, the views and the inputs are there; the answer keys and the grader are not."""
+    names = zipfile.ZipFile(next((unpacked / "wheels").iterdir())).namelist()
+    assert not [n for n in names if n.startswith(bundle.INSTRUCTOR_PREFIX)]
+    for needed in ("rnnkit/checks.py", "rnnkit/guard.py", "rnnkit/views.py", "rnnkit/exercises/bptt.py",
+                   *[f"rnnkit/exercises/views/{a}.{ext}" for a in ASSIGNMENTS for ext in ("json", "npz")]):
+        assert needed in names, needed
+
+
+def _scan(student_dir, *options):
+    """tests/leak_scan.py on an unpacked wheel, in an interpreter that sees nothing else of rnnkit."""
+    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"], MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-S", "-P", os.path.join(ROOT, "tests", "leak_scan.py"),
+                           str(student_dir), ROOT, *options], capture_output=True, text=True, env=env,
+                          timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def student_package(unpacked, tmp_path_factory):
+    """The bundle's wheel unpacked: the rnnkit a student imports."""
+    where = tmp_path_factory.mktemp("wheel")
+    with zipfile.ZipFile(next((unpacked / "wheels").iterdir())) as z:
+        z.extractall(where)
+    return where
+
+
+@pytest.mark.slow
+def test_nothing_in_the_wheel_passes_a_check(student_package):
+    """Every function and class of every module of the wheel, and every callable a no-argument
+    call of one returns, tried against every exercise whose arguments it accepts: none passes the
+    visible and the hidden checks."""
+    found = _scan(student_package)
+    assert found["candidates"] > 100 and found["tried"] > 300, found       # not vacuous
+    assert found["passing"] == [], found["passing"]
+
+
+@pytest.mark.slow
+def test_the_leak_scan_finds_a_planted_answer(student_package, tmp_path):
+    """An answer slipped into the package, as a function or behind a factory, is found."""
+    planted = tmp_path / "planted"
+    shutil.copytree(student_package, planted)
+    (planted / "rnnkit" / "helpers.py").write_text(
+        "import numpy as np\n\n\ndef step(x_t, h_prev, Wx, Wh, b):\n"
+        "    return np.tanh(x_t @ Wx + h_prev @ Wh + b)\n\n\ndef make():\n    return step\n")
+    found = _scan(planted, "--only", "rnnkit.helpers")
+    assert {(p["callable"], p["exercise"]) for p in found["passing"]} == {
+        ("rnnkit.helpers.step", "rnn_cell_forward"), ("rnnkit.helpers.make()", "rnn_cell_forward")}
 
 
 def test_leak_search_finds_a_planted_solution(unpacked, tmp_path):
@@ -132,18 +187,18 @@ def test_install_cell_in_the_bundle_installs_the_wheel_beside_it(tmp_path, monke
 
 def test_install_cell_on_colab_clones_the_configured_repository(tmp_path, monkeypatch):
     calls = _run_install_cell(tmp_path, monkeypatch, modules=["google", "google.colab"])
-    clone, kit, extra, build = calls
+    clone, kit, build = calls
     assert clone[:2] == ["git", "clone"] and SETTINGS["course-repository"] in clone
     assert clone[-1] == student_setup.COLAB_DIR and SETTINGS["course-branch"] in clone
-    assert kit[-3:] == ["-e", student_setup.COLAB_DIR, "--no-deps"]      # Colab keeps its TensorFlow
-    assert extra[-1].startswith("sacrebleu")
+    # The student package, not editable (the checkout stays off the path); Colab keeps its TensorFlow.
+    assert kit[-2:] == [student_setup.COLAB_DIR, "--no-deps"] and "-e" not in kit
     assert build[-1] == os.path.join(student_setup.COLAB_DIR, "data", "build.py")
 
 
 def test_install_cell_in_a_clone_installs_that_clone(tmp_path, monkeypatch):
     calls = _run_install_cell(tmp_path, monkeypatch, checkout=True)
     assert [c[0] for c in calls] == [sys.executable, sys.executable]
-    assert calls[0][-2:] == ["-e", str(tmp_path / "kit")]
+    assert calls[0][-1] == str(tmp_path / "kit") and "-e" not in calls[0]
     assert calls[1][-1] == str(tmp_path / "kit" / "data" / "build.py")
 
 

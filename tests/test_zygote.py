@@ -45,22 +45,25 @@ def test_kernel_is_forked_with_tensorflow_already_imported(warm, tmp_path):
 
 
 def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, monkeypatch):
-    """A zygote asked to prepare a notebook computes its references once: its later kernels and a
-    worker that fetches them check with them, and they equal the ones computed here."""
+    """A zygote asked to prepare a notebook for a batch computes the references of its hidden
+    cases, drawn for the batch, once: its later kernels and a worker that fetches them check with
+    them, and they equal the ones computed here. The visible ones are the views'."""
     import numpy as np
-    from rnnkit import checks
+    from rnnkit import checks, registry
     from rnnkit.grading import keys
-    notebook = "01_rnn_fundamentals"
-    exercises = keys.for_notebook(notebook)
+    notebook, seed = "01_rnn_fundamentals", 5
+    exercises = [e for e in keys.drawn(notebook, seed)]
     monkeypatch.setattr(checks, "_REFERENCES", {})
-    with zygote.Zygote(str(tmp_path / "z.sock"), prepare=[notebook]) as z:
+    monkeypatch.setenv(registry.HIDDEN_SEED_VARIABLE, str(seed))      # the kernels' batch
+    with zygote.Zygote(str(tmp_path / "z.sock"), prepare=[notebook], seed=seed) as z:
         monkeypatch.setenv(zygote.ENV, z.path)
         deadline = time.time() + 120
         while not zygote.fetch_prepared():
             assert time.time() < deadline, "the zygote never had the references"
             time.sleep(0.2)
         fetched = dict(checks._REFERENCES)
-        assert set(fetched) == {checks._case_key(e, c) for e in exercises for c in e.cases}
+        assert set(fetched) == {checks._case_key(e, c) for e in exercises for c in e.select(hidden=True)}
+        assert any(c.label.endswith("(drawn)") for e in exercises for c in e.cases)
         nb = run(["from rnnkit import checks\n"
                   "checks._reference = None      # computing one now would raise\n"
                   f"print(len(checks._REFERENCES))\n"
@@ -69,7 +72,7 @@ def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, mo
         assert text(nb.cells[0]).split() == [str(len(fetched)), "False", "False"]
     monkeypatch.setattr(checks, "_REFERENCES", {})
     for e in exercises:
-        for case in e.cases:
+        for case in e.select(hidden=True):
             _, (_, expected, _) = checks._prepared(e, case)
             for here, there in zip(expected, fetched[checks._case_key(e, case)][1]):
                 np.testing.assert_allclose(here, there, rtol=1e-6, atol=1e-9)

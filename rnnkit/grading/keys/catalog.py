@@ -29,6 +29,6 @@ def for_notebook(notebook):
 
 
 def drawn(notebook, batch_seed):
-    """The declarations of one assignment with their hidden cases drawn for `batch_seed`
-    (None: as declared)."""
+    """The declarations of one assignment as graded in the batch `batch_seed`: hidden cases and
+    their copies drawn for the batch (registry.Exercise.drawn; None: as declared)."""
     return [e.drawn(batch_seed) for e in for_notebook(notebook)]
