@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from rnnkit.grading import cli, examples, keys, workspace
+from rnnkit.grading import case_seeds, cli, examples, keys, workspace
 from tests.conftest import solution_path
 
 pytestmark = pytest.mark.slow
@@ -38,13 +38,16 @@ def manual_points(assignment):
     return sum(manual_cells(assignment).values())
 
 
+SEED = 4242      # the batch's hidden cases are drawn from it
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course_root):
     root = course_root("course_root")
     source = os.path.join(workspace.AUTOGRADE, "examples")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = cli.main(["grade", "--root", str(root), "--from", source])
+        code = cli.main(["grade", "--root", str(root), "--from", source, "--seed", str(SEED)])
     return root, code, out.getvalue()
 
 
@@ -125,6 +128,17 @@ def test_feedback_html_is_byte_for_byte_what_nbgrader_writes(graded):
             assert ours == (root / "feedback_by_nbgrader" / name).read_bytes(), name
 
 
+def test_the_batch_seed_is_printed_and_kept_in_the_gradebook_and_the_csv(graded, rows):
+    """So that a grade can be reproduced: `rnnkit grade --seed` draws the same hidden cases."""
+    root, _, out = graded
+    assert f"hidden cases drawn with seed {SEED} (`rnnkit grade --seed {SEED}`" in out
+    for (student, assignment), row in rows.items():
+        graded_ok = row["status"] == "graded"
+        assert row["hidden_seed"] == (str(SEED) if graded_ok else ""), (student, assignment)
+        assert case_seeds.lookup(workspace.db_url(str(root)), student, assignment) == \
+            (SEED if graded_ok else None)
+
+
 def test_gradebook_stays_consistent_when_grading_again(graded, tmp_path):
     """A second run replaces scores: one submission per graded student, none for an invalid one."""
     from nbgrader.api import Gradebook
@@ -142,6 +156,9 @@ def test_gradebook_stays_consistent_when_grading_again(graded, tmp_path):
             scores = {s.student.id: s.score for s in subs}
             assert scores["full_marks"] == auto_points(assignment)
             assert scores["untouched"] == 0
+    seeds = {case_seeds.lookup(workspace.db_url(str(root)), s, "02_bptt") for s in STUDENTS}
+    assert len(seeds) == 1 and seeds != {SEED}          # graded again: a batch, a new seed
+    assert case_seeds.lookup(workspace.db_url(str(root)), "invalid", ASSIGNMENTS[0]) is None
 
 
 def test_report_table_names_students_points_and_mistakes(graded):

@@ -4,9 +4,10 @@ Honest: every example submission (full marks, partial, untouched) of every noteb
 to the points its graded cells earn, the exercises checked by a runner included (sample_next's
 samples counted here; build_captioner's model loaded from a .keras file with safe_mode, then
 probed, trained and scored here, to the same token accuracy as in the notebook). Cheating: a solution cell that tampers with what the tests in
-its kernel see (replacing rnnkit's check or NumPy, returning an object equal to anything, calling
-the Keras layer it should implement) gets nothing from the verifier, which runs the function in a
-sandbox and judges what it returned in this process.
+its kernel see (replacing rnnkit's check, NumPy or the watch, returning an object equal to
+anything, calling the Keras layer it should implement or the kit's own code, importing the answer
+keys, knowing the declared hidden cases by heart) gets nothing from the verifier, which runs the
+function in a sandbox on the batch's own hidden cases and judges what it returned in this process.
 """
 import os
 
@@ -45,11 +46,11 @@ def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
         assert v["passed"] == (v["points"] == e.points)
 
 
-def cheating(cell_source, assignment="01_rnn_fundamentals", grade_id="rnn_cell_forward_code"):
+def cheating(cell_source, assignment="01_rnn_fundamentals", grade_id="rnn_cell_forward_code", seed=None):
     nb = example("full_marks", assignment)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     cell.source = cell_source
-    return verify.verify(nb, assignment)
+    return verify.verify(nb, assignment, seed=seed)
 
 
 WRONG = "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return np.zeros((x_t.shape[0], Wh.shape[0]))\n"
@@ -85,6 +86,62 @@ def test_calling_the_keras_layer_it_implements_scores_zero():
         "    return np.asarray(cell(x_t, [h_prev])[0])\n")
     assert v["rnn_cell_forward"]["points"] == 0
     assert "calls keras.layers.SimpleRNNCell" in v["rnn_cell_forward"]["message"]
+
+
+def test_calling_the_kits_own_code_or_importing_the_answer_keys_scores_zero():
+    v = cheating("from rnnkit import reference\n"
+                 "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
+                 "    return reference.run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b)\n")
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "calls rnnkit.reference, the kit's own code" in v["rnn_cell_forward"]["message"]
+    v = cheating("import rnnkit.guard\nrnnkit.guard.Watch.wrap = lambda self, fn: fn\n"
+                 "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
+                 "    from rnnkit.grading.keys import rnn_fundamentals as answers\n"
+                 "    return answers._cell()(x_t, h_prev, Wx, Wh, b)\n")
+    assert v["rnn_cell_forward"]["points"] == 0 and v["dense_softmax"]["points"] == 2
+    assert "reaches into the kit's own code" in " ".join(v["_suspicious"])
+
+
+def _memoriser():
+    """A rnn_cell_forward that knows the answer of every declared case and nothing else."""
+    from rnnkit import checks
+    table = {}
+    e = keys.get("rnn_cell_forward")
+    for case in e.cases:
+        inputs = checks.make_inputs(e, case)
+        table[inputs["x_t"].astype("float64").round(6).tobytes().hex()] = \
+            e.reference(**inputs).round(12).tolist()
+    return ("ANSWERS = %r\n\n"
+            "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
+            "    known = ANSWERS.get(np.asarray(x_t, 'float64').round(6).tobytes().hex())\n"
+            "    return np.array(known) if known is not None else np.zeros((len(x_t), len(b)))\n" % table)
+
+
+def test_hidden_cases_learnt_by_heart_fail_on_the_batchs_own():
+    """Knowing every declared case passes them (and the notebook's own check); the copies drawn
+    for the batch fail it, and the message names one."""
+    from rnnkit import checks
+    namespace = {"np": __import__("numpy")}
+    exec(_memoriser(), namespace)
+    assert checks.evaluate("rnn_cell_forward", namespace["rnn_cell_forward"], hidden=True).passed
+    assert cheating(_memoriser())["rnn_cell_forward"]["points"] == 2           # the declared cases
+    v = cheating(_memoriser(), seed=31337)
+    assert v["rnn_cell_forward"]["points"] == 0
+    assert "(drawn)'" in v["rnn_cell_forward"]["message"]
+
+
+def test_the_batch_seed_decides_what_the_sandbox_is_given():
+    """Only inputs enter the sandbox: the declared cases and the batch's copies, the same for the
+    same seed, others for another."""
+    import json
+    one, again, other = (verify.cases_document("01_rnn_fundamentals", s) for s in (7, 7, 8))
+    assert one is again                                      # drawn once per batch and process
+    text = json.dumps(one[0])
+    assert "(drawn)" in text and '"reference"' not in text and '"mistakes"' not in text
+    labels = lambda doc: [c["label"] for e in doc[0]["exercises"] for c in e["cases"]]   # noqa: E731
+    assert labels(one) == labels(other)
+    arrays = lambda doc: {k: v.tobytes() for k, v in doc[1].items()}                   # noqa: E731
+    assert arrays(one) != arrays(other)
 
 
 def test_reading_the_solutions_from_disk_is_refused():
