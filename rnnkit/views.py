@@ -119,44 +119,6 @@ def notebooks(folder=VIEWS_DIR):
     return sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json"))
 
 
-def exercise_record(exercise, examples, arrays):
-    """The JSON record of one exercise's view; `examples` is [(case, inputs, reference value,
-    [mistake value or None per catalogue entry])] for its visible cases."""
-    record = {
-        "name": exercise.name, "notebook": exercise.notebook, "args": list(exercise.args),
-        "outputs": [{"name": o.name, "dims": None if o.dims is None else list(o.dims),
-                     "listed": o.listed, "sequence": o.sequence, "at_least": o.at_least}
-                    for o in exercise.outputs],
-        "reference_name": exercise.reference_name, "points": exercise.points,
-        "must_call": list(exercise.must_call), "forbidden": list(exercise.forbidden),
-        "atol": exercise.atol, "rtol": exercise.rtol,
-        "runner": function_name(exercise.runner), "collect": function_name(exercise.collect),
-        "finish": function_name(exercise.finish),
-        "mistakes": [{"name": m.name, "hint": m.hint} for m in exercise.mistakes],
-        "cases": [],
-    }
-    for case, inputs, reference, mistakes in examples:
-        record["cases"].append({
-            "label": case.label, "seed": case.seed, "sizes": encode(dict(case.sizes), arrays),
-            "dtype": case.dtype, "note": case.note,
-            "inputs": encode(inputs, arrays), "reference": encode(reference, arrays),
-            "mistakes": [None if m is None else encode(m, arrays) for m in mistakes],
-        })
-    return record
-
-
-def write(notebook, records, arrays, folder=VIEWS_DIR):
-    """Write one notebook's view (records from exercise_record, their arrays)."""
-    json_path, npz_path = paths(notebook, folder)
-    os.makedirs(folder, exist_ok=True)
-    doc = {"generated": "by `rnnkit release` from the answer keys; do not edit",
-           "format": FORMAT, "notebook": notebook, "exercises": records}
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    np.savez_compressed(npz_path, **arrays)
-
-
 def read(notebook, folder=VIEWS_DIR):
     """The exercises of one notebook's view, in declaration order."""
     from rnnkit.registry import Case

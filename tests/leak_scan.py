@@ -7,7 +7,9 @@ the third-party packages of the kit's environment:
 
 It imports every module under STUDENT_DIR/rnnkit, collects every function and class defined there
 and every callable that one of them returns when called without arguments (a factory), and tries
-each against every graded exercise whose arguments it accepts. Only then does it make the
+each against every graded exercise whose arguments it accepts, judged as if its code had been
+copied into a notebook: the watch (rnnkit.guard) does not count it as the kit's own code, but
+still sees what it calls (a Keras layer, TF's automatic differentiation). Only then does it make the
 instructor's side importable (KIT_DIR/rnnkit, where the answer keys live) to judge with the visible
 and the hidden cases. It prints one JSON object: {"candidates": n, "tried": n, "passing": [...]},
 each passing entry naming the callable and the exercise it solves.
@@ -142,7 +144,8 @@ def main(argv):
     # Now, and only now, the instructor's side: the answer keys judge with the hidden cases.
     import rnnkit
     rnnkit.__path__.append(os.path.join(kit_dir, "rnnkit"))
-    from rnnkit import checks, registry
+    from rnnkit import checks, guard, registry
+    guard._PACKAGE_DIR = os.path.join(student_dir, "copied into a notebook")
 
     def judge(exercise, fn):
         return (checks.evaluate(exercise.name, fn).passed

@@ -4,7 +4,6 @@ A batch's seed adds to every declared hidden case a copy with a new seed, and a 
 the range the case declares (Case.vary): the same seed draws the same copies again, another seed
 others. With them, every solution still passes and every catalogued mistake still fails.
 """
-import collections
 import importlib
 
 import pytest
@@ -57,11 +56,10 @@ def test_sizes_vary_somewhere_in_every_notebook():
 
 
 def _mutants(notebook):
+    """(exercise, mistake, source) of every mutant of the notebook's tests."""
     module = importlib.import_module(f"tests.test_checks_{notebook.split('_', 1)[1]}")
-    seen = collections.Counter()
     for exercise, mutants in module.MUTANTS.items():
         for m in mutants:
-            seen[(exercise, m[0])] += 1
             yield exercise, m[0], m[-1]
 
 

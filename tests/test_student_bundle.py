@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import types
 import zipfile
 
@@ -69,11 +70,22 @@ def test_the_wheel_holds_the_student_package_only(unpacked):
 
 
 def _scan(student_dir, *options):
-    """tests/leak_scan.py on an unpacked wheel, in an interpreter that sees nothing else of rnnkit."""
+    """tests/leak_scan.py on an unpacked wheel, in an interpreter that sees nothing else of rnnkit.
+
+    The scan calls every function it finds, with whatever arguments an exercise gives: it works
+    on a copy (a writer would write into it) in a folder of its own.
+    """
+    scratch = tempfile.mkdtemp(prefix="rnnkit-leak-scan-")
+    copy = os.path.join(scratch, "student")
+    shutil.copytree(student_dir, copy)
+    student_dir = copy
     env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"], MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-S", "-P", os.path.join(ROOT, "tests", "leak_scan.py"),
-                           str(student_dir), ROOT, *options], capture_output=True, text=True, env=env,
-                          timeout=1800)
+    try:
+        proc = subprocess.run([sys.executable, "-S", "-P", os.path.join(ROOT, "tests", "leak_scan.py"),
+                               str(student_dir), ROOT, *options], capture_output=True, text=True,
+                              env=env, timeout=1800, cwd=scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -104,7 +116,8 @@ def test_the_leak_scan_finds_a_planted_answer(student_package, tmp_path):
     shutil.copytree(student_package, planted)
     (planted / "rnnkit" / "helpers.py").write_text(
         "import numpy as np\n\n\ndef step(x_t, h_prev, Wx, Wh, b):\n"
-        "    return np.tanh(x_t @ Wx + h_prev @ Wh + b)\n\n\ndef make():\n    return step\n")
+        "    return np.tanh(x_t @ Wx + h_prev @ Wh + b)\n\n\ndef make(activation=np.tanh):\n"
+        "    return lambda x_t, h_prev, Wx, Wh, b: activation(x_t @ Wx + h_prev @ Wh + b)\n")
     found = _scan(planted, "--only", "rnnkit.helpers")
     assert {(p["callable"], p["exercise"]) for p in found["passing"]} == {
         ("rnnkit.helpers.step", "rnn_cell_forward"), ("rnnkit.helpers.make()", "rnn_cell_forward")}

@@ -3,7 +3,7 @@ graded twice: by plain sequential `nbgrader autograde` + `generate_feedback` and
 Figures for the notes; never asserted by tests (shared machines are noisy).
 
     python -m rnnkit.grading.bench              everything
-    python -m rnnkit.grading.bench grading [N]  only the class: N submissions (default 24) across notebooks
+    python -m rnnkit.grading.bench grading [N]  only the class: N submissions (default 24)
 """
 import contextlib
 import io

@@ -4,8 +4,52 @@ For every notebook: each exercise's contract, its visible cases with their input
 reference returns on them and what each catalogued mistake returns on them (rnnkit.views reads
 them back). Hidden cases, references and mistake models stay here.
 """
+import json
+import os
+
+import numpy as np
+
 from rnnkit import checks, views
 from rnnkit.grading import keys
+
+
+def exercise_record(exercise, examples, arrays):
+    """The JSON record of one exercise's view; `examples` is [(case, inputs, reference value,
+    [mistake value or None per catalogue entry])] for its visible cases."""
+    record = {
+        "name": exercise.name, "notebook": exercise.notebook, "args": list(exercise.args),
+        "outputs": [{"name": o.name, "dims": None if o.dims is None else list(o.dims),
+                     "listed": o.listed, "sequence": o.sequence, "at_least": o.at_least}
+                    for o in exercise.outputs],
+        "reference_name": exercise.reference_name, "points": exercise.points,
+        "must_call": list(exercise.must_call), "forbidden": list(exercise.forbidden),
+        "atol": exercise.atol, "rtol": exercise.rtol,
+        "runner": views.function_name(exercise.runner), "collect": views.function_name(exercise.collect),
+        "finish": views.function_name(exercise.finish),
+        "mistakes": [{"name": m.name, "hint": m.hint} for m in exercise.mistakes],
+        "cases": [],
+    }
+    for case, inputs, reference, mistakes in examples:
+        record["cases"].append({
+            "label": case.label, "seed": case.seed, "sizes": views.encode(dict(case.sizes), arrays),
+            "dtype": case.dtype, "note": case.note,
+            "inputs": views.encode(inputs, arrays), "reference": views.encode(reference, arrays),
+            "mistakes": [None if m is None else views.encode(m, arrays) for m in mistakes],
+        })
+    return record
+
+
+def write(notebook, records, arrays, folder=views.VIEWS_DIR):
+    """Write one notebook's view (records from exercise_record, their arrays)."""
+    json_path, npz_path = views.paths(notebook, folder)
+    os.makedirs(folder, exist_ok=True)
+    doc = {"generated": "by `rnnkit release` from the answer keys; do not edit",
+           "format": views.FORMAT, "notebook": notebook, "exercises": records}
+    with open(json_path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    np.savez_compressed(npz_path, **arrays)
+
 
 
 def notebook_records(notebook):
@@ -18,7 +62,7 @@ def notebook_records(notebook):
             with checks._quiet():
                 reference = exercise.reference(**checks._copy(inputs))
             examples.append((case, inputs, reference, [_mistake_value(m, inputs) for m in exercise.mistakes]))
-        records.append(views.exercise_record(exercise, examples, arrays))
+        records.append(exercise_record(exercise, examples, arrays))
     return records, arrays
 
 
@@ -44,6 +88,6 @@ def write_all(folder=views.VIEWS_DIR):
     done = []
     for notebook in notebooks():
         records, arrays = notebook_records(notebook)
-        views.write(notebook, records, arrays, folder)
+        write(notebook, records, arrays, folder)
         done.append(notebook)
     return done
