@@ -12,8 +12,9 @@ was imported or named: a call is recognised by the file its code lives in. What 
                 for rnn_backward, sacrebleu for bleu ...
     kit         the kit's own modules (its checks, references, views, inputs, grader), except what
                 a notebook openly uses (rnnkit.runtime, rnnkit.data, rnnkit.plots); the inputs the
-                checks pass (a decoder step, an RNN as a function) may be called, and what they
-                call is theirs
+                checks pass (a decoder step, an RNN as a function) may be called: the kit's code
+                they run is theirs, and what they compute with Keras runs unwatched (unwatched),
+                once what they were given is a plain array
     watch       turning the hook off (sys.setprofile, threading.setprofile)
     process     starting a process (its calls could not be seen)
 
@@ -221,7 +222,7 @@ def _hook(classify, allowed, calls):
     builtins = {**_builtins_named(_PROCESSES), **_builtins_named(_TAMPER)}
     kinds = {id_: ("watch" if name in _TAMPER else "process") for id_, name in builtins.items()}
     inside = {}                 # thread id -> frames of allowed objects' methods, innermost last
-    tamper_code, own_codes, exit_code = _THREAD_SETPROFILE.__code__, _OWN_CODES, _EXIT_CODE
+    tamper_code, own_codes, switch_codes = _THREAD_SETPROFILE.__code__, _OWN_CODES, _SWITCH_CODES
     thread_id = _THREAD_ID
 
     def note(call):
@@ -231,8 +232,6 @@ def _hook(classify, allowed, calls):
     def hook(frame, event, arg):
         mine = inside.get(thread_id())
         if event == "call":
-            if mine:
-                return
             code = frame.f_code
             if code in own_codes:
                 return
@@ -242,37 +241,55 @@ def _hook(classify, allowed, calls):
             call = classify(code.co_filename)
             if call is None:
                 return
-            if call.kind == "kit" and allowed and id(frame.f_locals.get("self")) in allowed:
-                inside.setdefault(thread_id(), []).append(frame)
-                return
+            if call.kind == "kit":
+                if mine:                            # an allowed input's own code
+                    return
+                if allowed and id(frame.f_locals.get("self")) in allowed:
+                    inside.setdefault(thread_id(), []).append(frame)
+                    return
             note(call)
         elif event == "return":
             if mine and mine[-1] is frame:
                 mine.pop()
-        elif event == "c_call" and not mine:
+        elif event == "c_call":
             kind = kinds.get(id(arg))
-            if kind is not None and frame.f_code is not exit_code:
+            if kind is not None and frame.f_code not in switch_codes:
                 note(Call(builtins[id(arg)], kind))
     return hook
 
 
-def _enter(watch):
-    watch._saved = _GETPROFILE(), _THREAD_GETPROFILE()
-    _THREAD_SETPROFILE(watch._hook)
-    _SETPROFILE(watch._hook)
+# The switches are bound as defaults, when these functions are made: rebinding the module's names
+# while a watched function runs changes nothing here.
+def _enter(watch, _get=_GETPROFILE, _set=_SETPROFILE, _thread_get=_THREAD_GETPROFILE,
+           _thread_set=_THREAD_SETPROFILE):
+    watch._saved = _get(), _thread_get()
+    _thread_set(watch._hook)
+    _set(watch._hook)
 
 
-def _exit(watch):
-    current = _GETPROFILE()
-    _SETPROFILE(watch._saved[0])
-    _THREAD_SETPROFILE(watch._saved[1])
+def _exit(watch, _get=_GETPROFILE, _set=_SETPROFILE, _thread_set=_THREAD_SETPROFILE):
+    current = _get()
+    _set(watch._saved[0])
+    _thread_set(watch._saved[1])
     tampered = Call("sys.setprofile", "watch")      # it replaced the hook while it ran
     if current is not watch._hook and tampered not in watch.calls:
         watch.calls.append(tampered)
 
 
+def unwatched(fn, *args, _get=_GETPROFILE, _set=_SETPROFILE):
+    """fn(*args) with the watch off: for an input the checks hand over, to compute with Keras
+    once its arguments are plain arrays (so that no code of the caller's runs unwatched)."""
+    saved = _get()
+    _set(None)
+    try:
+        return fn(*args)
+    finally:
+        _set(saved)
+
+
 _EXIT_CODE = _exit.__code__
 _OWN_CODES = {_EXIT_CODE, Watch.__exit__.__code__}
+_SWITCH_CODES = {_EXIT_CODE, unwatched.__code__}    # where switching the hook is the watch's own
 
 
 def see_through(code):

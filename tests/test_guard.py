@@ -139,3 +139,19 @@ def test_a_students_check_fails_a_function_that_calls_the_layer():
     assert not result.passed
     assert result.message == ("rnn_cell_forward calls keras.layers.SimpleRNNCell, what it is checked "
                               "against: implement it by hand.")
+
+
+def test_an_input_computes_unwatched_but_what_it_is_given_is_watched():
+    """RNNFunction runs its Keras layer with the watch off, after turning its argument into an
+    array with the watch on: a caller's object whose conversion calls a layer is seen."""
+    from rnnkit.exercises.bidirectional_stacked import RNNFunction
+    fn = RNNFunction("SimpleRNN", (np.full((3, 4), 0.1), np.eye(4), np.zeros(4)), "forward_fn")
+    x = np.ones((2, 5, 3))
+    assert _calls(lambda: fn(x), ("keras.layers.SimpleRNN",), [fn]) == []
+
+    class Sneaky:
+        def __array__(self, dtype=None, copy=None):
+            _keras_cell(X, H, WX, WH, B)
+            return x
+    assert _calls(lambda: fn(Sneaky()), CELL, [fn]) == [guard.Call("keras.layers.SimpleRNNCell", "reference")]
+    assert _calls(lambda: guard.unwatched(_keras_cell, X, H, WX, WH, B)) == [guard.Call("rnnkit.guard", "kit")]

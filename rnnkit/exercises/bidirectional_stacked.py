@@ -5,6 +5,7 @@ receive RNNFunctions: recurrent layers with fixed weights, called like functions
 """
 import numpy as np
 
+from rnnkit import guard
 from rnnkit import reference as ref
 
 
@@ -31,11 +32,14 @@ class RNNFunction:
         return self.weights[1].shape[0]
 
     def __call__(self, x):
-        x = np.asarray(x, dtype=np.float64)
+        x = np.array(x, dtype=np.float64)
         D = self.weights[0].shape[0]
         if x.ndim != 3 or x.shape[-1] != D:
             raise ValueError(f"{self.name} reads sequences (N, T, D) with D={D} features, "
                              f"got an array of shape {x.shape}")
+        return guard.unwatched(self._run, x)
+
+    def _run(self, x):
         if self._layer is None:
             self._layer = self.keras_layer()
         return np.asarray(self._layer(x))

@@ -5,6 +5,7 @@ nbgrader's tables, in the gradebook's database (SQLite or PostgreSQL), one row p
 assignment, and in grades.csv; `rnnkit grade --seed SEED` draws the same cases again, so a grade
 can be reproduced.
 """
+import contextlib
 import datetime
 
 TABLE = "rnnkit_hidden_cases"
@@ -19,49 +20,40 @@ def _table(metadata):
                     sa.Column("graded_at", sa.String(32), nullable=False))
 
 
-def _engine(db_url):
+@contextlib.contextmanager
+def _rows(db_url, student, assignment):
+    """(connection in a transaction, table, the condition picking the submission's row)."""
     import sqlalchemy as sa
     engine = sa.create_engine(db_url)
-    table = _table(sa.MetaData())
-    table.create(engine, checkfirst=True)
-    return engine, table
+    try:
+        table = _table(sa.MetaData())
+        table.create(engine, checkfirst=True)
+        with engine.begin() as conn:
+            yield conn, table, (table.c.student == student) & (table.c.assignment == assignment)
+    finally:
+        engine.dispose()
 
 
 def record(db_url, student, assignment, seed):
     """Keep `seed` as the one the submission of `student` for `assignment` was last graded with."""
-    engine, table = _engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(table.delete().where((table.c.student == student)
-                                              & (table.c.assignment == assignment)))
-            conn.execute(table.insert().values(
-                student=student, assignment=assignment, seed=int(seed),
-                graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
-    finally:
-        engine.dispose()
+    with _rows(db_url, student, assignment) as (conn, table, row):
+        conn.execute(table.delete().where(row))
+        conn.execute(table.insert().values(
+            student=student, assignment=assignment, seed=int(seed),
+            graded_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
 
 
 def lookup(db_url, student, assignment):
     """The seed the submission was last graded with, or None."""
-    engine, table = _engine(db_url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(table.select().where((table.c.student == student)
-                                                    & (table.c.assignment == assignment))).first()
-        return None if row is None else int(row.seed)
-    finally:
-        engine.dispose()
+    with _rows(db_url, student, assignment) as (conn, table, row):
+        found = conn.execute(table.select().where(row)).first()
+    return None if found is None else int(found.seed)
 
 
 def forget(db_url, student, assignment):
     """Drop the record of a submission that is no longer graded."""
-    engine, table = _engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(table.delete().where((table.c.student == student)
-                                              & (table.c.assignment == assignment)))
-    finally:
-        engine.dispose()
+    with _rows(db_url, student, assignment) as (conn, table, row):
+        conn.execute(table.delete().where(row))
 
 
 def new_seed():
