@@ -251,13 +251,12 @@ def call_case(exercise, fn, case, inputs=None, collect=False):
     inputs = make_inputs(exercise, case) if inputs is None else inputs
     copies = {k: _copy(v) for k, v in inputs.items()}
     watch = guard.Watch(exercise.forbidden, allowed=_objects(copies))
-    watched = watch.wrap(fn)
     if collect:
-        returned = capture(lambda: exercise.collect(watched, **copies))
+        returned = capture(lambda: watch.run(exercise.collect, fn, **copies))
     elif exercise.runner is not None:
-        returned = capture(lambda: exercise.runner(watched, **copies))
+        returned = capture(lambda: watch.run(exercise.runner, fn, **copies))
     else:
-        returned = capture(lambda: watched(*[copies[a] for a in exercise.args]))
+        returned = capture(lambda: watch.wrap(fn)(*[copies[a] for a in exercise.args]))
     returned.calls = list(watch.calls)
     return returned
 

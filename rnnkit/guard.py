@@ -177,6 +177,7 @@ _PROCESSES = ("os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.posix_
 _SETPROFILE, _GETPROFILE = sys.setprofile, sys.getprofile
 _THREAD_SETPROFILE, _THREAD_GETPROFILE = threading.setprofile, threading.getprofile
 _THREAD_ID = threading.get_ident
+_UNSEEN = object()
 
 
 class Watch:
@@ -194,7 +195,7 @@ class Watch:
     def __init__(self, forbidden=(), allowed=()):
         self.calls = []
         allowed = {id(o) for o in allowed if not isinstance(o, (int, float, str, bytes))}
-        self._hook = _hook(_Classifier(forbidden).__call__, allowed, self.calls)
+        self._hook = _hook(_Classifier(forbidden), allowed, self.calls)
 
     def __enter__(self):
         _enter(self)
@@ -202,6 +203,17 @@ class Watch:
 
     def __exit__(self, *exc):
         _exit(self)
+
+    def run(self, runner, fn, **inputs):
+        """runner(fn, **inputs) watched as a whole (a runner calls fn many times): what the runner
+        itself calls of the kit is the check's; what fn calls is watched."""
+        see_through(runner.__code__, runner=True)
+        enter, leave = _enter, _exit
+        enter(self)
+        try:
+            return runner(fn, **inputs)
+        finally:
+            leave(self)
 
     def wrap(self, fn):
         """`fn`, watched while each call of it runs."""
@@ -217,12 +229,14 @@ class Watch:
         return watched
 
 
-def _hook(classify, allowed, calls):
+def _hook(classifier, allowed, calls):
     """The profiler hook of one watch, recording into `calls` (see Watch)."""
+    classify, seen = classifier.__call__, classifier.cache
     builtins = {**_builtins_named(_PROCESSES), **_builtins_named(_TAMPER)}
     kinds = {id_: ("watch" if name in _TAMPER else "process") for id_, name in builtins.items()}
     inside = {}                 # thread id -> frames of allowed objects' methods, innermost last
     tamper_code, own_codes, switch_codes = _THREAD_SETPROFILE.__code__, _OWN_CODES, _SWITCH_CODES
+    runner_codes = _RUNNER_CODES
     thread_id = _THREAD_ID
 
     def note(call):
@@ -230,31 +244,38 @@ def _hook(classify, allowed, calls):
             calls.append(call)
 
     def hook(frame, event, arg):
-        mine = inside.get(thread_id())
-        if event == "call":
-            code = frame.f_code
-            if code in own_codes:
-                return
-            if code is tamper_code:
-                note(Call("threading.setprofile", "watch"))
-                return
-            call = classify(code.co_filename)
-            if call is None:
-                return
-            if call.kind == "kit":
-                if mine:                            # an allowed input's own code
-                    return
-                if allowed and id(frame.f_locals.get("self")) in allowed:
-                    inside.setdefault(thread_id(), []).append(frame)
-                    return
-            note(call)
-        elif event == "return":
-            if mine and mine[-1] is frame:
-                mine.pop()
-        elif event == "c_call":
+        # Called for every call and return while the watch is on: the common cases go first.
+        if event == "c_call":
             kind = kinds.get(id(arg))
             if kind is not None and frame.f_code not in switch_codes:
                 note(Call(builtins[id(arg)], kind))
+            return
+        if event == "return":
+            if inside:
+                mine = inside.get(thread_id())
+                if mine and mine[-1] is frame:
+                    mine.pop()
+            return
+        if event != "call":
+            return
+        code = frame.f_code
+        if code is tamper_code:
+            note(Call("threading.setprofile", "watch"))
+            return
+        call = seen.get(code.co_filename, _UNSEEN)
+        if call is _UNSEEN:
+            call = classify(code.co_filename)
+        if call is None or code in own_codes:
+            return
+        if call.kind == "kit":
+            if inside and inside.get(thread_id()):       # an allowed input's own code
+                return
+            caller = frame.f_back
+            if (caller is not None and caller.f_code in runner_codes) or \
+                    (allowed and id(frame.f_locals.get("self")) in allowed):
+                inside.setdefault(thread_id(), []).append(frame)     # the check's own, or
+                return                                               # an input's
+        note(call)
     return hook
 
 
@@ -292,7 +313,13 @@ _OWN_CODES = {_EXIT_CODE, Watch.__exit__.__code__}
 _SWITCH_CODES = {_EXIT_CODE, unwatched.__code__}    # where switching the hook is the watch's own
 
 
-def see_through(code):
+_RUNNER_CODES = set()
+
+
+def see_through(code, runner=False):
     """Let the watch ignore calls of `code` (a wrapper of the checks, such as the spy that counts
-    a helper's calls); what it calls is still watched."""
+    a helper's calls); what it calls is still watched. A runner's (runner=True) own calls of the
+    kit are the check's too, and not recorded."""
     _OWN_CODES.add(code)
+    if runner:
+        _RUNNER_CODES.add(code)

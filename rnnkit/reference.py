@@ -70,13 +70,14 @@ def simple_rnn_cell(Wx, Wh, b, activation="tanh", use_bias=True, dtype="float64"
 
 
 def simple_rnn(Wx, Wh, b, activation="tanh", use_bias=True, go_backwards=False,
-               return_sequences=True, return_state=True, dtype="float64"):
-    """A built keras.layers.SimpleRNN holding Wx (D, H), Wh (H, H) and b (H,)."""
+               return_sequences=True, return_state=True, dtype="float64", **config):
+    """A built keras.layers.SimpleRNN holding Wx (D, H), Wh (H, H) and b (H,); `config` goes to
+    the layer (e.g. unroll=True)."""
     keras = _keras()
     D, H = np.shape(Wx)
     layer = keras.layers.SimpleRNN(H, activation=activation, use_bias=use_bias,
                                    go_backwards=go_backwards, return_sequences=return_sequences,
-                                   return_state=return_state, dtype=dtype)
+                                   return_state=return_state, dtype=dtype, **config)
     layer.build((None, None, D))
     layer.set_weights([Wx, Wh, b] if use_bias else [Wx, Wh])
     return layer

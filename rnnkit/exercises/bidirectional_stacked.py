@@ -41,7 +41,7 @@ class RNNFunction:
 
     def _run(self, x):
         if self._layer is None:
-            self._layer = self.keras_layer()
+            self._layer = self.keras_layer(unroll=True)     # faster for these short sequences
         return np.asarray(self._layer(x))
 
     def keras_layer(self, dtype="float64", **config):

@@ -42,7 +42,7 @@ class Objective:
     def _rnn(self, x):
         p = self.params
         if self._layer is None:
-            self._layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False)
+            self._layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False, unroll=True)
         h_seq = np.asarray(self._layer(x, initial_state=[p["h0"]]))
         return float(np.sum(p["w"] * h_seq))
 
