@@ -251,12 +251,13 @@ def call_case(exercise, fn, case, inputs=None, collect=False):
     inputs = make_inputs(exercise, case) if inputs is None else inputs
     copies = {k: _copy(v) for k, v in inputs.items()}
     watch = guard.Watch(exercise.forbidden, allowed=_objects(copies))
+    watched = watch.wrap(fn)         # each call of it, not the runner: that is the check's
     if collect:
-        returned = capture(lambda: watch.run(exercise.collect, fn, **copies))
+        returned = capture(lambda: exercise.collect(watched, **copies))
     elif exercise.runner is not None:
-        returned = capture(lambda: watch.run(exercise.runner, fn, **copies))
+        returned = capture(lambda: exercise.runner(watched, **copies))
     else:
-        returned = capture(lambda: watch.wrap(fn)(*[copies[a] for a in exercise.args]))
+        returned = capture(lambda: watched(*[copies[a] for a in exercise.args]))
     returned.calls = list(watch.calls)
     return returned
 

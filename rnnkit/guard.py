@@ -204,17 +204,6 @@ class Watch:
     def __exit__(self, *exc):
         _exit(self)
 
-    def run(self, runner, fn, **inputs):
-        """runner(fn, **inputs) watched as a whole (a runner calls fn many times): what the runner
-        itself calls of the kit is the check's; what fn calls is watched."""
-        see_through(runner.__code__, runner=True)
-        enter, leave = _enter, _exit
-        enter(self)
-        try:
-            return runner(fn, **inputs)
-        finally:
-            leave(self)
-
     def wrap(self, fn):
         """`fn`, watched while each call of it runs."""
         enter, leave = _enter, _exit
@@ -236,7 +225,6 @@ def _hook(classifier, allowed, calls):
     kinds = {id_: ("watch" if name in _TAMPER else "process") for id_, name in builtins.items()}
     inside = {}                 # thread id -> frames of allowed objects' methods, innermost last
     tamper_code, own_codes, switch_codes = _THREAD_SETPROFILE.__code__, _OWN_CODES, _SWITCH_CODES
-    runner_codes = _RUNNER_CODES
     thread_id = _THREAD_ID
 
     def note(call):
@@ -270,11 +258,9 @@ def _hook(classifier, allowed, calls):
         if call.kind == "kit":
             if inside and inside.get(thread_id()):       # an allowed input's own code
                 return
-            caller = frame.f_back
-            if (caller is not None and caller.f_code in runner_codes) or \
-                    (allowed and id(frame.f_locals.get("self")) in allowed):
-                inside.setdefault(thread_id(), []).append(frame)     # the check's own, or
-                return                                               # an input's
+            if allowed and id(frame.f_locals.get("self")) in allowed:
+                inside.setdefault(thread_id(), []).append(frame)     # an input's method
+                return
         note(call)
     return hook
 
@@ -313,13 +299,7 @@ _OWN_CODES = {_EXIT_CODE, Watch.__exit__.__code__}
 _SWITCH_CODES = {_EXIT_CODE, unwatched.__code__}    # where switching the hook is the watch's own
 
 
-_RUNNER_CODES = set()
-
-
-def see_through(code, runner=False):
+def see_through(code):
     """Let the watch ignore calls of `code` (a wrapper of the checks, such as the spy that counts
-    a helper's calls); what it calls is still watched. A runner's (runner=True) own calls of the
-    kit are the check's too, and not recorded."""
+    a helper's calls); what it calls is still watched."""
     _OWN_CODES.add(code)
-    if runner:
-        _RUNNER_CODES.add(code)
