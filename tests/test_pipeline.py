@@ -139,6 +139,13 @@ def test_the_batch_seed_is_printed_and_kept_in_the_gradebook_and_the_csv(graded,
             (SEED if graded_ok else None)
 
 
+@pytest.mark.parametrize("seed", ["-1", "x", str(2 ** 63)])
+def test_a_bad_seed_is_refused_with_the_value(seed, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "--seed", seed])
+    assert f"expected a non-negative integer seed, got {seed!r}" in capsys.readouterr().err
+
+
 def test_gradebook_stays_consistent_when_grading_again(graded, tmp_path):
     """A second run replaces scores: one submission per graded student, none for an invalid one."""
     from nbgrader.api import Gradebook
