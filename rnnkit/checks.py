@@ -15,7 +15,7 @@ While the student's function runs, a watch (rnnkit.guard) records whether it cal
 exercise is checked against (the Keras layer, the TF op, the library) or the kit's own code: if it
 does, the check fails and says so, in the notebook as in the grader's verification run.
 
-In a notebook the visible cases come from the exercise's view (registry.get): their inputs, the
+In a notebook the visible cases come from the exercise's view (views.get): their inputs, the
 Keras reference's outputs and each catalogued mistake's outputs are stored data. The hidden cases
 come from the answer keys where they are installed (registry.hidden), and are computed.
 """
@@ -100,7 +100,7 @@ def evaluate(name, fn, hidden=False):
     """
     try:
         if isinstance(name, str):
-            exercise = registry.hidden(name) if hidden else registry.get(name)
+            exercise = registry.hidden(name) if hidden else views.get(name)
         else:
             exercise = name
         return _evaluate(exercise, fn, exercise.select(hidden))

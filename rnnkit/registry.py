@@ -3,11 +3,11 @@
 Every exercise is declared once, in the answer keys (rnnkit/grading/keys/<topic>.py): its contract,
 its Keras reference, an input maker, visible and hidden cases and a catalogue of mistakes. The keys
 are the instructor's side and are not part of the student package. What a student's check needs is
-generated from them by `rnnkit release` as a data-only view (rnnkit/exercises/views/<notebook>):
-the contract, the visible cases with their inputs, what the Keras reference returns on them and what
-each catalogued mistake returns on them. Nothing in it computes an answer.
+generated from them by `rnnkit release` as a data-only view (rnnkit.views): the contract, the
+visible cases with their inputs, what the Keras reference returns on them and what each catalogued
+mistake returns on them. Nothing in it computes an answer.
 
-    get(name)        the view: contract and visible cases (what `check` uses in a notebook)
+    views.get(name)  the view: contract and visible cases (what `check` uses in a notebook)
     hidden(name)     the declaration, from the installed answer keys, with the hidden cases drawn
                      for the current grading batch (what the hidden tests use while grading)
 """
@@ -196,31 +196,6 @@ class Exercise:
         for c in self.cases:
             cases += [c, c.drawn(self.name, batch_seed)] if c.hidden else [c]
         return replace(self, cases=cases)
-
-
-# ----------------------------------------------------------------------------- the student's side
-@functools.lru_cache(maxsize=None)
-def _views():
-    from rnnkit import views
-    return {e.name: e for e in views.load_all()}
-
-
-def names():
-    """The graded functions of every notebook, in notebook and declaration order."""
-    return list(_views())
-
-
-def get(name):
-    """The view of exercise `name` (contract and visible cases); KeyError names the known ones."""
-    try:
-        return _views()[name]
-    except KeyError:
-        raise KeyError(f"no exercise named {name!r}; known: {sorted(_views())}.") from None
-
-
-def for_notebook(notebook):
-    """The views of one assignment's exercises, in declaration order."""
-    return [e for e in _views().values() if e.notebook == notebook]
 
 
 # ----------------------------------------------------------------------------- the grader's side

@@ -3,7 +3,7 @@
 A view is what the student package knows of a notebook's exercises: the contract of each, its
 visible cases with their inputs, what the Keras reference returned on them and what each catalogued
 mistake returned. `rnnkit release` writes the views from the answer keys (rnnkit.grading.views);
-this module reads them (registry.get). The same encoding carries a case's inputs into the grader's
+this module reads them (get, for_notebook). The same encoding carries a case's inputs into the grader's
 sandbox.
 
 Encoding of a value (`encode`, `decode`):
@@ -14,6 +14,7 @@ Arrays go into a dict {key: ndarray} saved beside the JSON. An object is an inpu
 to a student's function (a decoder step, an RNN as a function, an objective): its class lives in
 rnnkit.exercises, has `to_state()` and `from_state(state)`, and nothing else is ever instantiated.
 """
+import functools
 import importlib
 import json
 import os
@@ -152,3 +153,26 @@ def read(notebook, folder=VIEWS_DIR):
 def load_all(folder=VIEWS_DIR):
     """The exercises of every notebook's view, in notebook order."""
     return [e for notebook in notebooks(folder) for e in read(notebook, folder)]
+
+
+@functools.lru_cache(maxsize=None)
+def _by_name():
+    return {e.name: e for e in load_all()}
+
+
+def names():
+    """The graded functions of every notebook, in notebook and declaration order."""
+    return list(_by_name())
+
+
+def get(name):
+    """The view of exercise `name` (contract and visible cases); KeyError names the known ones."""
+    try:
+        return _by_name()[name]
+    except KeyError:
+        raise KeyError(f"no exercise named {name!r}; known: {sorted(_by_name())}.") from None
+
+
+def for_notebook(notebook):
+    """The views of one assignment's exercises, in declaration order."""
+    return [e for e in _by_name().values() if e.notebook == notebook]

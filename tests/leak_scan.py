@@ -144,14 +144,14 @@ def main(argv):
     # Now, and only now, the instructor's side: the answer keys judge with the hidden cases.
     import rnnkit
     rnnkit.__path__.append(os.path.join(kit_dir, "rnnkit"))
-    from rnnkit import checks, guard, registry
+    from rnnkit import checks, guard, views
     guard._PACKAGE_DIR = os.path.join(student_dir, "copied into a notebook")
 
     def judge(exercise, fn):
         return (checks.evaluate(exercise.name, fn).passed
                 and checks.evaluate(exercise.name, fn, hidden=True).passed)
 
-    exercises = [registry.get(name) for name in registry.names()]
+    exercises = [views.get(name) for name in views.names()]
     tried, hits = passing(found, judge, exercises)
     print(json.dumps({"candidates": len(found), "tried": tried,
                       "passing": [{"callable": label, "exercise": name} for label, name in hits]}))

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from rnnkit import checks, registry
+from rnnkit import checks, views
 from rnnkit.grading import keys
 from tests.conftest import ROOT
 from tests.mutation import student
@@ -90,7 +90,7 @@ def test_every_mutant_gets_the_recorded_message(request, notebook):
     for m in RECORDED[notebook]["mutants"]:
         fn = student(namespace, _source(notebook, m["exercise"], m["mistake"], m["occurrence"]), m["exercise"])
         result = checks.evaluate(m["exercise"], fn)
-        assert registry.get(m["exercise"]).examples, "the visible check reads the view"
+        assert views.get(m["exercise"]).examples, "the visible check reads the view"
         if result.mistake != m["mistake"] or not same_message(result.message, m["message"]):
             changed.append(f"{m['exercise']}: {m['mistake']}\n  was: {m['message']}\n  now: {result.message}")
     assert not changed, "\n".join(changed)

@@ -110,9 +110,8 @@ def _preload():
         for name in _PRELOAD:
             importlib.import_module(name)
         importlib.import_module("rnnkit.runtime").import_tf()
-        registry = importlib.import_module("rnnkit.registry")
-        registry.names()            # the views, read once for every kernel
-        registry.answer_keys()      # the hidden tests' entry point, looked up once
+        importlib.import_module("rnnkit.views").names()             # read once for every kernel
+        importlib.import_module("rnnkit.registry").answer_keys()    # the hidden tests' entry point
 
 
 def _start_preparing(notebooks, seed=None):
