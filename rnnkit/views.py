@@ -3,8 +3,8 @@
 A view is what the student package knows of a notebook's exercises: the contract of each, its
 visible cases with their inputs, what the Keras reference returned on them and what each catalogued
 mistake returned. `rnnkit release` writes the views from the answer keys (rnnkit.grading.views);
-this module reads them (get, for_notebook). The same encoding carries a case's inputs into the grader's
-sandbox.
+this module reads them (get, for_notebook). The same encoding carries a case's inputs into the
+grader's sandbox.
 
 Encoding of a value (`encode`, `decode`):
     {"t": "none"} | {"t": "number", "v": n} | {"t": "str", "v": s} | {"t": "array", "k": key}
@@ -47,7 +47,8 @@ def encode(value, arrays):
         arrays[key] = value
         return {"t": "array", "k": key}
     if isinstance(value, (tuple, list)):
-        return {"t": type(value).__name__, "items": [encode(v, arrays) for v in value]}
+        return {"t": "tuple" if isinstance(value, tuple) else "list",
+                "items": [encode(v, arrays) for v in value]}
     if isinstance(value, dict):
         return {"t": "dict", "items": {str(k): encode(v, arrays) for k, v in value.items()}}
     cls = type(value)

@@ -2,11 +2,12 @@
 
 Every cheat targets softmax_cross_entropy (2 points), whose test no other exercise depends on,
 except `keras_reference` and `kit_reference`, which target rnn_backward (truncated_bptt_grads
-calls it, so it falls too). A cheat's `edits` are (grade_id, action, source): "replace" a cell's source, "delete" the
-cell, "twice" paste a copy with `source` after it, "markdown" turn it into a Markdown cell with
-`source`. `{solutions}`, `{gradebook}` and `{rnnkit}` in a source are filled in by the test with
-the paths a cheater would guess. `zero`: the exercises that must score 0; `kernel_error`: the
-error the jail or a limit makes the cheated cell raise in the notebook (None: any or none).
+calls it, so it falls too). A cheat's `edits` are (grade_id, action, source): "replace" a cell's
+source, "delete" the cell, "twice" paste a copy with `source` after it, "markdown" turn it into a
+Markdown cell with `source`. `{solutions}`, `{gradebook}` and `{rnnkit}` in a source are filled in
+by the test with the paths a cheater would guess. `zero`: the exercises that must score 0;
+`kernel_error`: the error the jail or a limit makes the cheated cell raise in the notebook (None:
+any or none); `seen_in_notebook`: what the notebook's own check says it called.
 """
 import dataclasses
 
