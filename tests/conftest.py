@@ -46,10 +46,11 @@ def released_root(tmp_path_factory):
     Made once per test session: releasing costs seconds per assignment. Use `course_root` to get
     a private copy to grade into.
     """
-    from rnnkit.grading import release, workspace
+    from rnnkit.grading import workspace
+    from rnnkit.grading.release import course
     root = tmp_path_factory.mktemp("released_root")
     shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=str(root / "release"), root=str(root))
+    course.release(dest=str(root / "release"), root=str(root))
     return root
 
 

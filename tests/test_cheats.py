@@ -16,7 +16,9 @@ import nbformat
 import pytest
 
 import rnnkit
-from rnnkit.grading import cli, examples, jail, keys, workspace
+from rnnkit.grading import cli, keys, workspace
+from rnnkit.grading.release import examples
+from rnnkit.grading.isolation import kernel_jail
 from tests.cheats import ASSIGNMENT as A, CHEATS, RNNKIT_EDIT
 
 pytestmark = pytest.mark.slow
@@ -66,7 +68,7 @@ def _leftovers():
             uid = os.stat(f"/proc/{entry}").st_uid
         except OSError:
             continue
-        if cmd == "sleep 313" or jail.UID_BASE <= uid < jail.UID_BASE + (1 << 24):
+        if cmd == "sleep 313" or kernel_jail.UID_BASE <= uid < kernel_jail.UID_BASE + (1 << 24):
             found.append((int(entry), uid, cmd))
     return found
 

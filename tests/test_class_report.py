@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rnnkit.grading import class_report
-from rnnkit.grading.report import Row
+from rnnkit.grading.reports import class_report
+from rnnkit.grading.reports.grade_sheet import Row
 
 MAX = {"rnn_cell_forward": 2, "dense_softmax": 2, "many_to_one": 1}
 EVIL = '<script>alert("pwned")</script>'
@@ -261,10 +261,10 @@ def test_flagged_rows_show_in_notebook_and_verified_points_where_they_differ(tmp
 
 def test_grades_csv_has_the_in_notebook_and_verified_points_of_each_exercise(tmp_path):
     import csv
-    from rnnkit.grading import report
+    from rnnkit.grading.reports import grade_sheet
     cheat = row("joe", points={"rnn_cell_forward": 0},
                 verified={"rnn_cell_forward": (2.0, 0.0), "dense_softmax": (2.0, 2.0)})
-    path = report.write_csv([row("ann"), cheat], str(tmp_path / "grades.csv"))
+    path = grade_sheet.write_csv([row("ann"), cheat], str(tmp_path / "grades.csv"))
     with open(path, newline="", encoding="utf-8") as f:
         header = next(csv.reader(f))
         f.seek(0)

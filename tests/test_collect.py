@@ -8,7 +8,7 @@ from datetime import datetime
 import nbformat
 import pytest
 
-from rnnkit.grading import collect
+from rnnkit.grading.intake import lms
 
 KNOWN = ["01_rnn_fundamentals", "02_bptt", "03_gradient_problems", "04_lstm_gru",
          "05_bidirectional_stacked", "06_image_captioning"]
@@ -55,7 +55,7 @@ def test_canvas_names(tmp_path):
         "smithjohn_222_334_notes.pdf": b"%PDF",
     })
     dest = tmp_path / "submitted"
-    result = collect.from_zip(z, str(dest), known=KNOWN)
+    result = lms.from_zip(z, str(dest), known=KNOWN)
     got = collected(result)
     assert set(got) == {("12345", NB01), ("222", "02_bptt")}
     jane = got["12345", NB01]
@@ -73,7 +73,7 @@ def test_moodle_folders_flat_names_and_blind_marking(tmp_path):
         f"John Smith_777_assignsubmission_file_{NB01}.ipynb": notebook("john"),
         f"Participant_4242_assignsubmission_file_/{NB01}.ipynb": notebook("anon"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     got = collected(result)
     # The full name is the student id: Moodle's number changes with every assignment.
     assert set(got) == {("Jane Doe", NB01), ("John Smith", NB01), ("Participant_4242", NB01)}
@@ -88,7 +88,7 @@ def test_blackboard_timestamps_written_as_nbgrader_reads_them(tmp_path):
         "Assignment 1_bitdiddle_attempt_2016-01-30-09-05-07.txt": b"comments",
     })
     dest = tmp_path / "submitted"
-    result = collect.from_zip(z, str(dest), known=KNOWN)
+    result = lms.from_zip(z, str(dest), known=KNOWN)
     ben = collected(result)["bitdiddle", NB01]
     # dateutil alone reads "...-09-05-07" as 09:00 at UTC-07:00; the time is 09:05:07.
     assert ben.timestamp == datetime(2016, 1, 30, 9, 5, 7)
@@ -103,7 +103,7 @@ def test_newest_attempt_wins_and_the_older_is_reported(tmp_path):
         f"A1_ben_attempt_2016-02-01-08-30-00_{NB01}.ipynb": notebook("new"),
         f"A1_ben_attempt_2016-01-31-10-00-00_{NB01}.ipynb": notebook("middle"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     ben = collected(result)["ben", NB01]
     assert mark_of(ben.path) == "mark = 'new'"
     assert ben.timestamp == datetime(2016, 2, 1, 8, 30)
@@ -118,7 +118,7 @@ def test_equal_timestamps_are_not_guessed(tmp_path):
         f"A1_ben_attempt_2016-01-30-15-00-00_{NB01}.ipynb": notebook("a"),
         f"A1_ben_attempt_2016-01-30-15-00-00_{NB01}-1.ipynb": notebook("b"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     assert result.notebooks == [] and len(result.skipped) == 2
     assert all(s.reason.endswith("none taken") for s in result.skipped)
 
@@ -129,7 +129,7 @@ def test_duplicates_without_timestamps_are_not_guessed(tmp_path):
         f"jdoe/{NB01} (2).ipynb": notebook("b"),
         f"amy/{NB01}.ipynb": notebook("amy"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     assert set(collected(result)) == {("amy", NB01)}
     why = reasons(result)
     assert set(why) == {f"jdoe/{NB01}.ipynb", f"jdoe/{NB01} (2).ipynb"}
@@ -142,13 +142,13 @@ def test_folder_per_student_and_a_wrapping_folder(tmp_path):
                "amy/work/data.csv": b"1,2",
                f"amy/.ipynb_checkpoints/{NB01}-checkpoint.ipynb": notebook("ckpt"),
                f"__MACOSX/jdoe/._{NB01}.ipynb": b"\0\0"}
-    plain = collect.from_zip(make_zip(tmp_path, entries), str(tmp_path / "a"), known=KNOWN)
+    plain = lms.from_zip(make_zip(tmp_path, entries), str(tmp_path / "a"), known=KNOWN)
     assert set(collected(plain)) == {("jdoe", NB01), ("amy", "02_bptt")}
     assert plain.ignored == 3 and plain.skipped == []
     # What zipping the folder "submissions" gives: everything under one folder.
     wrapped = make_zip(tmp_path, {f"submissions/{k}": v for k, v in entries.items()
                                   if not k.startswith("__MACOSX")}, name="wrapped.zip")
-    result = collect.from_zip(wrapped, str(tmp_path / "b"), known=KNOWN)
+    result = lms.from_zip(wrapped, str(tmp_path / "b"), known=KNOWN)
     assert set(collected(result)) == {("jdoe", NB01), ("amy", "02_bptt")}
     assert collected(result)["jdoe", NB01].source == f"submissions/jdoe/{NB01}.ipynb"
 
@@ -162,7 +162,7 @@ def test_zips_inside_the_zip_are_read(tmp_path):
         "bob/broken.zip": b"PK\x03\x04 not really",
         f"bob/{NB01}.ipynb": notebook("bob"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     got = collected(result)
     assert set(got) == {("12345", NB01), ("amy", "02_bptt"), ("bob", NB01)}
     assert mark_of(got["12345", NB01].path) == "mark = 'inner'"
@@ -181,7 +181,7 @@ def test_a_corrupt_zip_inside_is_skipped_whole(tmp_path):
     at = inner.index(b"damaged")
     inner = inner[:at] + b"DAMAGED" + inner[at + 7:]      # a CRC error, read second
     z = make_zip(tmp_path, {"amy/upload.zip": inner, f"bob/{NB01}.ipynb": notebook("bob")})
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN)
     assert set(collected(result)) == {("bob", NB01)}
     assert reasons(result) == {"amy/upload.zip": "corrupt zip inside the zip: "
                                                  "Bad CRC-32 for file '02_bptt.ipynb'"}
@@ -199,12 +199,12 @@ def test_a_corrupt_zip_inside_is_skipped_whole(tmp_path):
     ("01.ipynb", None),
 ])
 def test_assignment_of_mangled_names(file_name, expected):
-    assert collect.assignment_of(file_name, KNOWN) == expected
+    assert lms.assignment_of(file_name, KNOWN) == expected
 
 
 def test_assignment_of_refuses_to_guess_between_two():
-    assert collect.assignment_of("lstm.ipynb", ["01_lstm", "02_lstm"]) is None
-    assert collect.assignment_of("01_lstm.ipynb", ["01_lstm", "02_lstm"]) == "01_lstm"
+    assert lms.assignment_of("lstm.ipynb", ["01_lstm", "02_lstm"]) is None
+    assert lms.assignment_of("01_lstm.ipynb", ["01_lstm", "02_lstm"]) == "01_lstm"
 
 
 def test_mangled_names_collected_and_unknown_ones_skipped_with_reason(tmp_path):
@@ -215,7 +215,7 @@ def test_mangled_names_collected_and_unknown_ones_skipped_with_reason(tmp_path):
         "kimbo_4_40_lstm.ipynb": notebook("bo"),
         "stray.ipynb": notebook("stray"),
     })
-    result = collect.from_zip(z, str(tmp_path / "out"), known=KNOWN + ["07_lstm", "08_lstm"])
+    result = lms.from_zip(z, str(tmp_path / "out"), known=KNOWN + ["07_lstm", "08_lstm"])
     got = collected(result)
     assert set(got) == {("1", NB01), ("2", "02_bptt")}
     assert os.path.basename(got["2", "02_bptt"].path) == "02_bptt.ipynb"
@@ -236,7 +236,7 @@ def test_given_assignment_takes_any_name_but_not_another_assignment(tmp_path):
         "bob/scratch.ipynb": notebook("bob-scratch"),
     })
     dest = tmp_path / "out"
-    result = collect.from_zip(z, str(dest), NB01, known=KNOWN)
+    result = lms.from_zip(z, str(dest), NB01, known=KNOWN)
     got = collected(result)
     assert set(got) == {("jdoe", NB01), ("bob", NB01)}
     assert (dest / "jdoe" / NB01 / f"{NB01}.ipynb").is_file()
@@ -261,7 +261,7 @@ def test_path_traversal_and_links_refused(tmp_path):
     work.mkdir()
     z = work / "evil.zip"
     z.write_bytes(buf.getvalue())
-    result = collect.from_zip(str(z), str(work / "out"), known=KNOWN)
+    result = lms.from_zip(str(z), str(work / "out"), known=KNOWN)
     assert set(collected(result)) == {("amy", NB01)}
     why = reasons(result)
     assert why[f"../../{NB01}.ipynb"].startswith("refused: '..' in the path")
@@ -277,19 +277,19 @@ def test_zip_bomb_limits(tmp_path):
                  | {"big/data.bin": b"\0" * 10_000})
     dest = tmp_path / "out"
     with pytest.raises(ValueError, match=r"submissions\.zip: more than 2 entries .* zip bomb"):
-        collect.from_zip(z, str(dest), known=KNOWN, max_entries=2)
+        lms.from_zip(z, str(dest), known=KNOWN, max_entries=2)
     with pytest.raises(ValueError, match=r"submissions\.zip: more than 1,000 bytes .* zip bomb"):
-        collect.from_zip(z, str(dest), known=KNOWN, max_bytes=1000)
+        lms.from_zip(z, str(dest), known=KNOWN, max_bytes=1000)
     assert not dest.exists()
     # Files that are not notebooks are never extracted: they do not count against the limit.
-    assert len(collect.from_zip(z, str(dest), known=KNOWN, max_bytes=5000).notebooks) == 5
+    assert len(lms.from_zip(z, str(dest), known=KNOWN, max_bytes=5000).notebooks) == 5
 
 
 def test_entries_inside_inner_zips_count(tmp_path):
     inner = zip_bytes({f"{i}.txt": b"x" for i in range(10)})
     z = make_zip(tmp_path, {"amy/in.zip": inner, f"amy/{NB01}.ipynb": notebook("amy")})
     with pytest.raises(ValueError, match="more than 5 entries"):
-        collect.from_zip(z, str(tmp_path / "out"), known=KNOWN, max_entries=5)
+        lms.from_zip(z, str(tmp_path / "out"), known=KNOWN, max_entries=5)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -305,7 +305,7 @@ def test_bad_input_one_line_naming_the_file(tmp_path, content, message):
     path.write_bytes(content)
     dest = tmp_path / "out"
     with pytest.raises(ValueError, match=f"^{path}: {message}") as info:
-        collect.from_zip(str(path), str(dest), known=KNOWN)
+        lms.from_zip(str(path), str(dest), known=KNOWN)
     assert "\n" not in str(info.value)
     assert not dest.exists()
 
@@ -317,13 +317,13 @@ def test_corrupt_entry_in_the_download_is_refused_whole(tmp_path):
     path = tmp_path / "download.zip"
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=f"^{path}: corrupt zip: "):
-        collect.from_zip(str(path), str(tmp_path / "out"), known=KNOWN)
+        lms.from_zip(str(path), str(tmp_path / "out"), known=KNOWN)
     assert not (tmp_path / "out").exists()
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(ValueError, match="nowhere.zip: no such file"):
-        collect.from_zip(str(tmp_path / "nowhere.zip"), str(tmp_path / "out"), known=KNOWN)
+        lms.from_zip(str(tmp_path / "nowhere.zip"), str(tmp_path / "out"), known=KNOWN)
 
 
 def test_existing_dest_keeps_other_folders_and_replaces_the_student(tmp_path):
@@ -337,7 +337,7 @@ def test_existing_dest_keeps_other_folders_and_replaces_the_student(tmp_path):
     (other / "02_bptt.ipynb").write_bytes(notebook("keep"))
     z = make_zip(tmp_path, {f"amy/{NB01}.ipynb": notebook("new"),
                             f"bob/{NB01}.ipynb": notebook("bob")})
-    collect.from_zip(z, str(dest), known=KNOWN)
+    lms.from_zip(z, str(dest), known=KNOWN)
     assert sorted(os.listdir(old)) == [f"{NB01}.ipynb"]
     assert mark_of(old / f"{NB01}.ipynb") == "mark = 'new'"
     assert mark_of(other / "02_bptt.ipynb") == "mark = 'keep'"
@@ -352,7 +352,7 @@ def test_custom_pattern(tmp_path):
         f"jdoe/{NB01}.ipynb": notebook("jdoe"),
     })
     pattern = r"hw1-(?P<student_id>s\d+)-(?P<timestamp>[\d:T-]{19})-(?P<file_id>.+)$"
-    result = collect.from_zip(z, str(tmp_path / "out"), pattern=pattern, known=KNOWN)
+    result = lms.from_zip(z, str(tmp_path / "out"), pattern=pattern, known=KNOWN)
     got = collected(result)
     assert set(got) == {("s1234567", NB01)}
     assert mark_of(got["s1234567", NB01].path) == "mark = 'late'"
@@ -367,16 +367,16 @@ def test_custom_pattern(tmp_path):
 def test_pattern_validation(tmp_path, pattern, message):
     z = make_zip(tmp_path, {f"amy/{NB01}.ipynb": notebook("amy")})
     with pytest.raises(ValueError, match=message):
-        collect.from_zip(z, str(tmp_path / "out"), pattern=pattern, known=KNOWN)
+        lms.from_zip(z, str(tmp_path / "out"), pattern=pattern, known=KNOWN)
     assert not (tmp_path / "out").exists()
 
 
 def test_arguments_checked_before_reading(tmp_path):
     z = make_zip(tmp_path, {f"amy/{NB01}.ipynb": notebook("amy")})
     with pytest.raises(ValueError, match="give the assignment, or the known assignment names"):
-        collect.from_zip(z, str(tmp_path / "out"))
+        lms.from_zip(z, str(tmp_path / "out"))
     with pytest.raises(ValueError, match="unknown assignment '99_nope'"):
-        collect.from_zip(z, str(tmp_path / "out"), "99_nope", known=KNOWN)
+        lms.from_zip(z, str(tmp_path / "out"), "99_nope", known=KNOWN)
     # Without a list of known ones, a given assignment is taken as it is.
-    result = collect.from_zip(z, str(tmp_path / "out"), NB01)
+    result = lms.from_zip(z, str(tmp_path / "out"), NB01)
     assert set(collected(result)) == {("amy", NB01)}

@@ -14,7 +14,8 @@ import shutil
 import nbformat
 import pytest
 
-from rnnkit.grading import cli, intake, keys, workspace
+from rnnkit.grading import cli, keys, workspace
+from rnnkit.grading.intake import staging
 
 pytestmark = pytest.mark.slow
 A = "02_bptt"
@@ -199,5 +200,5 @@ def test_a_good_submission_replaced_by_a_broken_one_loses_its_old_score(batch):
 
 def test_size_limit_is_a_parameter(tmp_path):
     _write(tmp_path / "s" / A, f"{A}.ipynb", open(FULL, "rb").read())
-    found = intake.discover(str(tmp_path), workspace.COURSE, max_bytes=1000)
+    found = staging.discover(str(tmp_path), workspace.COURSE, max_bytes=1000)
     assert found[0].problem.startswith("too large: ") and "limit 0.0 MB" in found[0].problem

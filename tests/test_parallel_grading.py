@@ -162,7 +162,7 @@ def test_jobs_must_be_a_positive_integer(value, capsys):
 
 def test_later_notebooks_are_queued_first_with_each_submissions_jobs_side_by_side():
     """Longest first: the batch must not end on one long notebook while other workers idle."""
-    from rnnkit.grading import autograde
+    from rnnkit.grading.pipeline import autograde
     queue = []
     for student, assignment in [("a", "01_rnn_fundamentals"), ("b", "06_image_captioning"),
                                 ("c", "02_bptt"), ("d", "06_image_captioning")]:
@@ -209,7 +209,7 @@ def _imported(name):
 def test_local_workers_fork_from_a_preloaded_server_with_the_graders_environment(monkeypatch):
     """Workers come from a forkserver that imported TensorFlow once; it outlives a batch and
     keeps the environment it started with, so each worker must take the grader's own."""
-    from rnnkit.grading import autograde
+    from rnnkit.grading.pipeline import autograde
     workers = autograde._LocalWorkers.__new__(autograde._LocalWorkers)
     workers.jobs, workers.sandbox, workers.context = 1, None, autograde._worker_context()
     assert workers.context.get_start_method() == "forkserver"

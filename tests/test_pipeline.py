@@ -13,7 +13,9 @@ import shutil
 
 import pytest
 
-from rnnkit.grading import case_seeds, cli, examples, keys, workspace
+from rnnkit.grading import cli, keys, workspace
+from rnnkit.grading.pipeline import case_seeds
+from rnnkit.grading.release import examples
 from tests.conftest import solution_path
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,7 @@
 """The grading progress line: counts, failures, time left; redrawn on a terminal, one line per result elsewhere."""
 import io
 
-from rnnkit.grading.progress import Progress, _duration
+from rnnkit.grading.pipeline.progress import Progress, _duration
 
 
 class Terminal(io.StringIO):

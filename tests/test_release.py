@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from rnnkit.grading import examples, release, workspace
+from rnnkit.grading import workspace
+from rnnkit.grading.release import examples, course
 from tests.conftest import ROOT, solution_path
 
 ASSIGNMENTS = workspace.assignments()
@@ -20,7 +21,7 @@ def _cells(path):
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
     dest = tmp_path_factory.mktemp("release")
-    release.release(dest=str(dest))
+    course.release(dest=str(dest))
     return dest
 
 
@@ -131,7 +132,7 @@ def _view(notebook, folder):
 def test_views_match_the_answer_keys(tmp_path):
     """rnnkit/exercises/views/ is what `make release` writes from the answer keys."""
     from rnnkit import views
-    from rnnkit.grading import views as writer
+    from rnnkit.grading.release import views as writer
     written = writer.write_all(str(tmp_path))
     assert written == ASSIGNMENTS
     assert views.notebooks() == ASSIGNMENTS, "a view is missing or extra: run `make release`"

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from rnnkit.grading import sandbox
-from rnnkit.grading.sandbox import Limits, read_arrays
+from rnnkit.grading.isolation import solution_sandbox
+from rnnkit.grading.isolation.solution_sandbox import Limits, read_arrays
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTION = os.path.join(ROOT, "solutions", "01_rnn_fundamentals", "01_rnn_fundamentals.ipynb")
@@ -27,7 +27,7 @@ def box():
     saved = {k: os.environ.get(k) for k in SECRETS}
     os.environ.update(SECRETS)                            # must not reach the sandbox
     try:
-        with sandbox.Sandbox() as b:
+        with solution_sandbox.Sandbox() as b:
             yield b
     finally:
         for k, v in saved.items():
@@ -315,7 +315,7 @@ def test_read_arrays_rejects_pickles_wrong_dtypes_shapes_and_missing_names(tmp_p
 
 @pytest.mark.slow
 def test_without_preloading_imports_still_work_and_cost_seconds(dirs):
-    with sandbox.Sandbox(preload=()) as cold:
+    with solution_sandbox.Sandbox(preload=()) as cold:
         r = cold.run("import tensorflow as tf; print(int(tf.reduce_sum(tf.ones((2, 2)))))",
                      *dirs, Limits(wall=60))
     assert r.ok, r.stderr

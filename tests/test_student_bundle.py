@@ -21,7 +21,8 @@ import nbformat
 import pytest
 
 from rnnkit import data
-from rnnkit.grading import bundle, student_setup, workspace
+from rnnkit.grading import workspace
+from rnnkit.grading.release import bundle, student_setup
 from tests.conftest import ROOT, solution_path
 
 ASSIGNMENTS = workspace.assignments()

@@ -14,7 +14,10 @@ import os
 import nbformat
 import pytest
 
-from rnnkit.grading import examples, keys, sandbox, verify, workspace
+from rnnkit.grading import keys, workspace
+from rnnkit.grading.release import examples
+from rnnkit.grading.isolation import solution_sandbox
+from rnnkit.grading.verify import verifier
 
 pytestmark = pytest.mark.slow
 KINDS = ("full_marks", "partial", "untouched")
@@ -37,7 +40,7 @@ def expected_points(kind, exercise):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("assignment", workspace.assignments())
 def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
-    verdicts = verify.verify(example(kind, assignment), assignment)
+    verdicts = verifier.verify(example(kind, assignment), assignment)
     assert "_error" not in verdicts and verdicts["_cells"] == []
     for e in keys.for_notebook(assignment):
         v = verdicts[e.name]
@@ -50,7 +53,7 @@ def cheating(cell_source, assignment="01_rnn_fundamentals", grade_id="rnn_cell_f
     nb = example("full_marks", assignment)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     cell.source = cell_source
-    return verify.verify(nb, assignment, seed=seed)
+    return verifier.verify(nb, assignment, seed=seed)
 
 
 WRONG = "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return np.zeros((x_t.shape[0], Wh.shape[0]))\n"
@@ -134,7 +137,7 @@ def test_the_batch_seed_decides_what_the_sandbox_is_given():
     """Only inputs enter the sandbox: the declared cases and the batch's copies, the same for the
     same seed, others for another."""
     import json
-    one, again, other = (verify.cases_document("01_rnn_fundamentals", s) for s in (7, 7, 8))
+    one, again, other = (verifier.cases_document("01_rnn_fundamentals", s) for s in (7, 7, 8))
     assert one is again                                      # drawn once per batch and process
     text = json.dumps(one[0])
     assert "(drawn)" in text and '"reference"' not in text and '"mistakes"' not in text
@@ -162,7 +165,7 @@ def test_a_cell_that_never_ends_is_stopped_and_reported():
     nb = example("full_marks", "01_rnn_fundamentals")
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward_code")
     cell.source = "while True:\n    pass\n"
-    v = verify.verify(nb, "01_rnn_fundamentals", limits=sandbox.Limits(cpu=4, wall=8))
+    v = verifier.verify(nb, "01_rnn_fundamentals", limits=solution_sandbox.Limits(cpu=4, wall=8))
     assert v["_error"].startswith("the verification run gave no result")
     assert all(x["points"] == 0 for k, x in v.items() if not k.startswith("_"))
 
@@ -288,7 +291,7 @@ def test_a_captioner_safe_mode_cannot_load_is_left_to_the_notebook_and_flagged(s
     assert not b["verified"] and b["points"] == 0
     assert "safe_mode" in b["unverified"] and "in-notebook result stands" in b["message"]
     assert v["convlstm_cell_forward"]["verified"] and v["convlstm_cell_forward"]["points"] == 3
-    from rnnkit.grading import autograde
+    from rnnkit.grading.pipeline import autograde
     db = f"sqlite:///{tmp_path / 'gradebook.db'}"
     flags = autograde.apply_verification(db, "nobody", "06_image_captioning", v)
     assert any(f.startswith("build_captioner: not verified, the in-notebook score stands (")
@@ -298,8 +301,8 @@ def test_a_captioner_safe_mode_cannot_load_is_left_to_the_notebook_and_flagged(s
 def test_a_captioner_whose_check_runs_too_long_here_is_stopped(monkeypatch):
     """The grader trains the loaded model itself: a model made to train for hours is stopped at
     FINISH_SECONDS (here shrunk) and fails, the rest of the notebook verified as usual."""
-    monkeypatch.setattr(verify, "FINISH_SECONDS", 0.5)
-    v = verify.verify(example("full_marks", "06_image_captioning"), "06_image_captioning")
+    monkeypatch.setattr(verifier, "FINISH_SECONDS", 0.5)
+    v = verifier.verify(example("full_marks", "06_image_captioning"), "06_image_captioning")
     b = v["build_captioner"]
     assert b["verified"] and b["points"] == 0
     assert "checking what it returned took over 0.5 s" in b["message"]

@@ -53,10 +53,11 @@ def class_batch(dest, n=24):
 
 
 def _course_root(prefix):
-    from rnnkit.grading import release, workspace
+    from rnnkit.grading import workspace
+    from rnnkit.grading.release import course
     root = tempfile.mkdtemp(prefix=prefix)
     shutil.copy(os.path.join(workspace.AUTOGRADE, "nbgrader_config.py"), root)
-    release.release(dest=os.path.join(root, "release"), root=root)
+    course.release(dest=os.path.join(root, "release"), root=root)
     return root
 
 

@@ -19,7 +19,7 @@ def _say(text):
 
 
 def cmd_release(args):
-    from rnnkit.grading.release import release
+    from rnnkit.grading.release.course import release
     t = time.time()
     done = release()
     for assignment, folder in done.items():
@@ -29,13 +29,13 @@ def cmd_release(args):
 
 
 def cmd_examples(args):
-    from rnnkit.grading.examples import build
+    from rnnkit.grading.release.examples import build
     _say(f"examples written to {os.path.relpath(build(), workspace.PROJECT)}")
     return 0
 
 
 def cmd_bundle(args):
-    from rnnkit.grading import bundle
+    from rnnkit.grading.release import bundle
     t = time.time()
     try:
         out = bundle.build(args.out)
@@ -51,7 +51,7 @@ def _ensure_assignments(root, names):
     """nbgrader grades against the gradebook's copy of each assignment: record missing ones."""
     import tempfile
     from nbgrader.api import Gradebook, MissingEntry
-    from rnnkit.grading.release import release
+    from rnnkit.grading.release.course import release
     with Gradebook(workspace.db_url(root)) as gb:
         missing = []
         for name in names:
@@ -66,10 +66,10 @@ def _ensure_assignments(root, names):
 
 def _intake(args, scratch):
     """Submissions from a submitted/ tree or an LMS zip (unpacked into `scratch`)."""
-    from rnnkit.grading import collect, intake
+    from rnnkit.grading.intake import lms, staging
     source = os.path.abspath(args.source or os.path.join(args.root, "submitted"))
     if os.path.isfile(source):
-        collected = collect.from_zip(source, scratch, assignment=args.assignment, pattern=args.pattern,
+        collected = lms.from_zip(source, scratch, assignment=args.assignment, pattern=args.pattern,
                                      known=workspace.assignments())
         for skipped in collected.skipped:
             _say(f"skipped {skipped.source}: {skipped.reason}")
@@ -77,7 +77,7 @@ def _intake(args, scratch):
         source = scratch
     if not os.path.isdir(source):
         raise ValueError(f"no such folder or zip: {source}")
-    return source, intake.discover(source, workspace.COURSE)
+    return source, staging.discover(source, workspace.COURSE)
 
 
 def _phase_summary(outcomes):
@@ -91,8 +91,10 @@ def _phase_summary(outcomes):
 
 def cmd_grade(args):
     import tempfile
-    from rnnkit.grading import autograde, class_report, intake, report
-    from rnnkit.grading.progress import Progress
+    from rnnkit.grading.pipeline import autograde
+    from rnnkit.grading.reports import class_report, grade_sheet
+    from rnnkit.grading.intake import staging
+    from rnnkit.grading.pipeline.progress import Progress
     root = args.root = os.path.abspath(args.root)
     saved_url = os.environ.get(workspace.DB_URL_ENV)
     if args.db_url:
@@ -113,22 +115,22 @@ def cmd_grade(args):
                 if not s.ok:
                     _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
             _ensure_assignments(root, {s.assignment for s in submissions if s.ok})
-            intake.stage(submissions, root)
+            staging.stage(submissions, root)
         outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
                                    jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
                                    verify=not args.no_verify, cell_timeout=args.cell_timeout,
                                    seed=args.seed)
-        rows = report.build_rows(submissions, outcomes, root)
+        rows = grade_sheet.build_rows(submissions, outcomes, root)
     finally:
         if saved_url is None:
             os.environ.pop(workspace.DB_URL_ENV, None)
         else:
             os.environ[workspace.DB_URL_ENV] = saved_url
     _say("")
-    _say(report.format_table(rows))
+    _say(grade_sheet.format_table(rows))
     summary = class_report.summarize(rows)
     _say(class_report.format_text(summary))
-    csv_path = report.write_csv(rows, os.path.join(root, "grades.csv"))
+    csv_path = grade_sheet.write_csv(rows, os.path.join(root, "grades.csv"))
     html_path = class_report.write_html(summary, os.path.join(root, "class_report.html"))
     _say(f"grades CSV: {os.path.relpath(csv_path)}")
     _say(f"class report: {os.path.relpath(html_path)}")

@@ -3,7 +3,7 @@
 A declaration (registry.Exercise) holds the contract, the Keras reference, the input maker, the
 visible cases and the hidden ones, and the catalogue of mistakes, each a model that computes what
 that mistake returns. It stays on the instructor's side: the student package gets a data-only view
-of each notebook's exercises, generated from these (rnnkit.grading.views).
+of each notebook's exercises, generated from these (rnnkit.grading.release.views).
 """
 REGISTRY = {}
 

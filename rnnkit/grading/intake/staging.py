@@ -33,29 +33,29 @@ class Submission:
         return not self.problem
 
 
-def _release_grade_ids(assignment, course_dir):
-    path = os.path.join(course_dir, assignment, f"{assignment}.ipynb")
-    if not os.path.isfile(path):
-        return set()
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")}
+_RELEASES = {}      # (path, mtime) -> what _release_graded read from it
 
 
-def _release_tests(assignment, course_dir):
-    """{grade_id: (cell type, source)} of the release's locked test cells."""
+def _release_graded(assignment, course_dir):
+    """{grade_id: (cell type, source, locked test?)} of the release's graded cells ({} without a
+    release); the release notebook is read once, not once per submission."""
     path = os.path.join(course_dir, assignment, f"{assignment}.ipynb")
     if not os.path.isfile(path):
         return {}
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: (c.cell_type, c.source.strip()) for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+    key = (os.path.realpath(path), os.stat(path).st_mtime_ns)
+    if key not in _RELEASES:
+        nb = nbformat.read(path, as_version=4)
+        _RELEASES[key] = {c.metadata["nbgrader"]["grade_id"]: (c.cell_type, c.source.strip(),
+                                                                not c.metadata["nbgrader"].get("solution"))
+                          for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return _RELEASES[key]
 
 
 def _changed_tests(nb, assignment, course_dir):
     """Flags for test cells a student edited or turned into another cell type (nbgrader restores
     both from the gradebook, silently)."""
-    tests = _release_tests(assignment, course_dir)
+    tests = {gid: (kind, source) for gid, (kind, source, test) in
+             _release_graded(assignment, course_dir).items() if test}
     edited, retyped = set(), set()
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -78,11 +78,6 @@ def _changed_tests(nb, assignment, course_dir):
 
 def _mb(size):
     return f"{size / 1024 ** 2:.1f} MB"
-
-
-def inspect(path, assignment, course_dir, max_bytes=MAX_BYTES):
-    """'' if `path` is a gradable notebook of `assignment`, else a one-line reason."""
-    return examine(path, assignment, course_dir, max_bytes)[0]
 
 
 def examine(path, assignment, course_dir, max_bytes=MAX_BYTES):
@@ -116,7 +111,7 @@ def examine(path, assignment, course_dir, max_bytes=MAX_BYTES):
         nbformat.validate(nb)
     except Exception as exc:  # nbformat's validation errors are long: keep the first line
         return f"not a valid notebook: {str(exc).splitlines()[0][:160]}", []
-    expected = _release_grade_ids(assignment, course_dir)
+    expected = set(_release_graded(assignment, course_dir))
     graded = collections.Counter(c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
                                  if c.metadata.get("nbgrader", {}).get("grade"))
     if expected and not expected & set(graded):

@@ -8,21 +8,21 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from rnnkit.grading import sandbox, zygote
-from rnnkit.grading.zygote import ForkKernelManager
+from rnnkit.grading.isolation import kernel_pool, linux
+from rnnkit.grading.isolation.kernel_pool import ForkKernelManager
 
 
 @pytest.fixture(scope="module")
 def warm(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("zygote") / "z.sock")
-    with zygote.Zygote(path) as z:
-        old = os.environ.get(zygote.ENV)
+    with kernel_pool.Zygote(path) as z:
+        old = os.environ.get(kernel_pool.ENV)
         os.environ.update(z.env())
         yield z
         if old is None:
-            os.environ.pop(zygote.ENV, None)
+            os.environ.pop(kernel_pool.ENV, None)
         else:
-            os.environ[zygote.ENV] = old
+            os.environ[kernel_pool.ENV] = old
 
 
 def run(sources, cwd, timeout=60, **kw):
@@ -55,10 +55,10 @@ def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, mo
     exercises = [e for e in keys.drawn(notebook, seed)]
     monkeypatch.setattr(checks, "_REFERENCES", {})
     monkeypatch.setenv(registry.HIDDEN_SEED_VARIABLE, str(seed))      # the kernels' batch
-    with zygote.Zygote(str(tmp_path / "z.sock"), prepare=[notebook], seed=seed) as z:
-        monkeypatch.setenv(zygote.ENV, z.path)
+    with kernel_pool.Zygote(str(tmp_path / "z.sock"), prepare=[notebook], seed=seed) as z:
+        monkeypatch.setenv(kernel_pool.ENV, z.path)
         deadline = time.time() + 120
-        while not zygote.fetch_prepared():
+        while not kernel_pool.fetch_prepared():
             assert time.time() < deadline, "the zygote never had the references"
             time.sleep(0.2)
         fetched = dict(checks._REFERENCES)
@@ -189,7 +189,7 @@ def test_ready_client_needs_a_kernel_info_reply_and_then_iopub_and_asks_again_un
     yet, and kernel_info is sent again), but without waiting for IOPub to fall silent."""
     import asyncio
     client = ForkKernelManager(kernel_name="python3").client()
-    assert type(client) is zygote.ReadyKernelClient        # one class, made once
+    assert type(client) is kernel_pool.ReadyKernelClient        # one class, made once
     assert type(ForkKernelManager(kernel_name="python3").client()) is type(client)
     client._shell_channel = _Channel([_reply(1), _reply(2)])
     client._iopub_channel = _Channel()
@@ -222,13 +222,13 @@ def test_ready_client_gives_up_at_its_timeout():
 
 
 def test_without_a_zygote_the_manager_starts_ordinary_kernels(tmp_path, monkeypatch):
-    monkeypatch.delenv(zygote.ENV, raising=False)
+    monkeypatch.delenv(kernel_pool.ENV, raising=False)
     km = ForkKernelManager(kernel_name="python3")
     assert "ipykernel_launcher" in " ".join(km.format_kernel_cmd())
 
 
 def test_zygote_stops_its_kernels_when_it_is_stopped(tmp_path):
-    with zygote.Zygote(str(tmp_path / "z.sock")) as z:
+    with kernel_pool.Zygote(str(tmp_path / "z.sock")) as z:
         os.environ.update(z.env())
         try:
             nb, client = _pid_notebook(tmp_path)
@@ -238,36 +238,36 @@ def test_zygote_stops_its_kernels_when_it_is_stopped(tmp_path):
                 z.close()
                 assert _gone(kernel_pid)
         finally:
-            os.environ.pop(zygote.ENV, None)
+            os.environ.pop(kernel_pool.ENV, None)
     assert not os.path.exists(str(tmp_path / "z.sock"))
 
 
 def test_launcher_refuses_to_run_without_arguments():
     import subprocess
     import sys
-    done = subprocess.run([sys.executable, "-m", "rnnkit.grading.zygote"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "rnnkit.grading.isolation.kernel_pool"], capture_output=True, text=True)
     assert done.returncode != 0 and "usage" in done.stderr
 
 
 def _jailed(tmp_path, monkeypatch):
-    """Ask kernels started from now on to confine themselves to tmp_path/work (jail.py)."""
-    from rnnkit.grading import jail
+    """Ask kernels started from now on to confine themselves to tmp_path/work (kernel_jail.py)."""
+    from rnnkit.grading.isolation import kernel_jail
     os.chmod(tmp_path, 0o711)
     work, tmp = tmp_path / "work", tmp_path / "tmp"
     work.mkdir()
     tmp.mkdir()
-    for name, value in jail.policy_env(str(work), str(tmp)).items():
+    for name, value in kernel_jail.policy_env(str(work), str(tmp)).items():
         monkeypatch.setenv(name, value)
     return work
 
 
-needs_root_and_landlock = pytest.mark.skipif(os.geteuid() != 0 or not sandbox.landlock_abi(),
+needs_root_and_landlock = pytest.mark.skipif(os.geteuid() != 0 or not linux.landlock_abi(),
                                              reason="the kernel jail's uid needs root, its file rules Landlock")
 JAIL_PROBES = [
     "import os, resource; print(os.getuid() >= 1_400_000_000, "
     "resource.getrlimit(resource.RLIMIT_NPROC)[0] != resource.RLIM_INFINITY)",
     "open('mine.txt', 'w').write('kept'); print(open('mine.txt').read())",
-    f"open({os.path.join(os.path.dirname(zygote.__file__), 'jail.py')!r}, 'a')",
+    f"open({os.path.join(os.path.dirname(kernel_pool.__file__), 'kernel_jail.py')!r}, 'a')",
     "import socket; socket.create_connection(('127.0.0.1', 9), timeout=2)",
     "import numpy as np; print(float(np.ones(3).sum()))",
 ]
@@ -291,10 +291,10 @@ def test_a_jailed_warm_kernel_runs_as_its_own_user_and_writes_only_its_folder(wa
 
 @needs_root_and_landlock
 def test_a_jailed_cold_kernel_is_confined_the_same_way(tmp_path, monkeypatch):
-    monkeypatch.delenv(zygote.ENV, raising=False)
+    monkeypatch.delenv(kernel_pool.ENV, raising=False)
     work = _jailed(tmp_path, monkeypatch)
     assert ForkKernelManager(kernel_name="python3").format_kernel_cmd()[1:4] == \
-        ["-m", "rnnkit.grading.jail", "-m"]
+        ["-m", "rnnkit.grading.isolation.kernel_jail", "-m"]
     nb = run(JAIL_PROBES, work, timeout=120)
     assert text(nb.cells[0]).split() == ["True", "True"]
     _check_jailed(nb)
@@ -324,8 +324,8 @@ def test_a_grader_that_is_not_root_still_confines_what_it_can(tmp_path):
     protections, missing, wrote, data = __import__("json").loads(done.stdout)
     assert "uid: the grader is not root" in missing
     assert "rlimits" in protections and data == 6 << 30
-    assert wrote == (not sandbox.landlock_abi())
-    assert any(p.startswith("landlock") for p in protections) == bool(sandbox.landlock_abi())
+    assert wrote == (not linux.landlock_abi())
+    assert any(p.startswith("landlock") for p in protections) == bool(linux.landlock_abi())
 
 
 def _processes_with(marker):
@@ -345,7 +345,7 @@ def _processes_with(marker):
 def test_what_a_dead_cold_kernel_left_running_is_killed(tmp_path, monkeypatch):
     """A cell that starts a process in a session of its own and ends the kernel skips the
     post-cell cleanup; once the kernel has ended, its uid's processes are killed anyway."""
-    monkeypatch.delenv(zygote.ENV, raising=False)
+    monkeypatch.delenv(kernel_pool.ENV, raising=False)
     work = _jailed(tmp_path, monkeypatch)
     marker = "313.25"
     from nbclient.exceptions import DeadKernelError

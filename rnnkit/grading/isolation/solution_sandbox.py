@@ -43,7 +43,6 @@ there is no /dev/shm (multiprocessing locks and joblib's parallel mode fail: it 
 with other processes, PostgreSQL's among them); the code is PID 1 of its namespace, so a signal
 it sends itself without a handler installed is ignored.
 """
-import ctypes
 import dataclasses
 import json
 import os
@@ -57,7 +56,9 @@ import tempfile
 import threading
 import time
 
-from rnnkit.grading.zygote import await_ready, die_with_parent, stop_process
+from rnnkit.grading.isolation import linux
+from rnnkit.grading.isolation.processes import (await_ready, die_with_parent, preload as preload_modules,
+                                                   reap_children, stop_process)
 
 DEFAULT_PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime")
 # The environment a run sees: named variables only, so RNNKIT_DB_URL, PGPASSWORD and the like
@@ -142,9 +143,13 @@ def read_arrays(path, expected):
 # The grader's side
 # ---------------------------------------------------------------------------------------------
 
+def _filtered_env():
+    """The grader's environment, named variables only (_ENV_KEEP, _ENV_PREFIXES)."""
+    return {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
+
+
 def _server_env():
-    env = {k: v for k, v in os.environ.items()
-           if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
+    env = _filtered_env()
     env.setdefault("PATH", "/usr/bin:/bin")
     return env
 
@@ -164,7 +169,7 @@ class Sandbox:
         self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # -P: no cwd on sys.path, so a repository root is not importable (nor allowed) by accident.
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "rnnkit.grading.sandbox", "serve", str(theirs.fileno()),
+            [sys.executable, "-P", "-m", "rnnkit.grading.isolation.solution_sandbox", "serve", str(theirs.fileno()),
              json.dumps(self.preload)],
             pass_fds=[theirs.fileno()], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=dict(_server_env(), **(env or {})), cwd="/", text=True)
@@ -272,183 +277,13 @@ def close_all():
 
 
 # ---------------------------------------------------------------------------------------------
-# Linux primitives
-# ---------------------------------------------------------------------------------------------
-
-_libc = None
-
-
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.syscall.restype = ctypes.c_long
-    return _libc
-
-
-def _prctl(*args):
-    if _c().prctl(*[ctypes.c_ulong(a) for a in args] + [ctypes.c_ulong(0)] * (5 - len(args))) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"prctl({args[0]}): {os.strerror(err)}")
-
-
-def _unshare(flags):
-    if _c().unshare(ctypes.c_int(flags)) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
-PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_CAPBSET_DROP = 4, 8, 24
-PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
-CAP_DAC_READ_SEARCH = 2
-
-# Landlock (syscalls 444-446 on every architecture). Filesystem rights, ABI 1 unless noted.
-LL_EXECUTE, LL_WRITE_FILE, LL_READ_FILE, LL_READ_DIR = 1, 2, 4, 8
-LL_ALL_V1 = (1 << 13) - 1
-LL_REFER, LL_TRUNCATE, LL_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15      # ABI 2, 3, 5
-LL_FILE_RIGHTS = LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV
-LL_READ = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def landlock_abi():
-    """The kernel's Landlock ABI version, or 0 when Landlock is unavailable."""
-    try:
-        abi = _c().syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    except Exception:
-        return 0
-    return max(int(abi), 0)
-
-
-def _landlock_ruleset(rules, tcp=0b11):
-    """A ruleset fd allowing only `rules` [(path, rights)]; every right the kernel knows is handled.
-
-    `tcp` names the TCP rights denied from ABI 4 on (no rule allows a port): 1 bind, 2 connect.
-    """
-    abi = landlock_abi()
-    if abi < 1:
-        raise OSError("Landlock is not available (kernel or LSM list)")
-    fs = LL_ALL_V1 | (LL_REFER if abi >= 2 else 0) | (LL_TRUNCATE if abi >= 3 else 0) \
-        | (LL_IOCTL_DEV if abi >= 5 else 0)
-    net = tcp if abi >= 4 else 0           # the TCP rights handled: no rule allows any port
-    scoped = 0b11 if abi >= 6 else 0       # abstract Unix sockets and signals beyond the domain
-    attr = (ctypes.c_uint64 * 3)(fs, net, scoped)
-    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    fd = _c().syscall(444, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"landlock_create_ruleset: {os.strerror(err)}")
-    for path, rights in rules:
-        try:
-            pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        except OSError:
-            continue                        # an absent system path needs no rule
-        try:
-            rights &= fs if os.path.isdir(path) else fs & LL_FILE_RIGHTS
-            if _c().syscall(445, ctypes.c_int(fd), ctypes.c_int(1),
-                            ctypes.byref(_PathBeneath(rights, pfd)), ctypes.c_uint32(0)) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"landlock_add_rule {path}: {os.strerror(err)}")
-        finally:
-            os.close(pfd)
-    return fd, abi
-
-
-def _landlock_enforce(fd):
-    if _c().syscall(446, ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"landlock_restrict_self: {os.strerror(err)}")
-    os.close(fd)
-
-
-def _capset(caps):
-    """Set effective = permitted = `caps` (a bit mask), inheritable = 0."""
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)          # _LINUX_CAPABILITY_VERSION_3
-    data = (ctypes.c_uint32 * 6)(caps & 0xFFFFFFFF, caps & 0xFFFFFFFF, 0,
-                                 caps >> 32, caps >> 32, 0)
-    if _c().capset(ctypes.byref(header), ctypes.byref(data)) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"capset: {os.strerror(err)}")
-
-
-# seccomp: Landlock (up to ABI 7) does not govern connecting to a Unix socket by path, and
-# netns does not either: a world-writable socket (PostgreSQL's, with trust authentication) would
-# be reachable. So no AF_UNIX sockets (socketpair() stays), no io_uring (it makes sockets
-# without the syscall) and no foreign-ABI system calls that would dodge the filter.
-_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}   # arch, socket()
-
-
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                ("k", ctypes.c_uint32)]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
-
-
-def _seccomp_no_unix_sockets():
-    arch, nr_socket = _SECCOMP_ARCH[os.uname().machine]
-    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    deny, allow = 0x00050000 | 13, 0x7FFF0000              # SECCOMP_RET_ERRNO(EACCES), ALLOW
-    prog = [(ld, 0, 0, 4), (jeq, 0, 6, arch),              # seccomp_data.arch
-            (ld, 0, 0, 0), (jge, 4, 0, 0x40000000),        # .nr; x32 calls
-            (jeq, 3, 0, 425),                              # io_uring_setup
-            (jeq, 0, 3, nr_socket),
-            (ld, 0, 0, 16), (jeq, 0, 1, socket.AF_UNIX),   # .args[0], the domain
-            (ret, 0, 0, deny), (ret, 0, 0, allow)]
-    filters = (_SockFilter * len(prog))(*[_SockFilter(*i) for i in prog])
-    fprog = _SockFprog(len(prog), filters)
-    _prctl(22, 2, ctypes.addressof(fprog))                 # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-
-
-def _drop_to(uid, keep):
-    """As root: become `uid`/`uid` with no groups and only the capabilities in `keep`."""
-    try:
-        last = int(open("/proc/sys/kernel/cap_last_cap").read())
-    except OSError:
-        last = 40
-    for cap in range(last + 1):              # nothing can be regained through exec
-        _prctl(PR_CAPBSET_DROP, cap)
-    _prctl(PR_CAP_AMBIENT, 4)                # PR_CAP_AMBIENT_CLEAR_ALL
-    _prctl(PR_SET_KEEPCAPS, 1 if keep else 0)
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    _capset(keep)
-    _prctl(PR_SET_KEEPCAPS, 0)
-
-
-# ---------------------------------------------------------------------------------------------
 # The server, the supervisor (one per run) and the sandboxed child
 # ---------------------------------------------------------------------------------------------
-
-def _preload(names):
-    """Import `names`; "package.*" imports a package and every module in it."""
-    import importlib
-    import pkgutil
-    import warnings
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in names:
-            module = importlib.import_module(name.removesuffix(".*"))
-            if name.endswith(".*"):
-                for info in pkgutil.iter_modules(module.__path__, module.__name__ + "."):
-                    importlib.import_module(info.name)
-        if "rnnkit.runtime" in names:
-            importlib.import_module("rnnkit.runtime").import_tf()
-
 
 def serve(ctl_fd, preload):
     """Preload, then fork a supervisor per request on the control socket until it closes."""
     die_with_parent(signal.SIGKILL)
-    _preload(preload)
+    preload_modules(preload, backend="Agg")
     ctl = socket.socket(fileno=ctl_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # supervisors are reaped by the kernel
     print("ready", flush=True)
@@ -471,67 +306,6 @@ def serve(ctl_fd, preload):
             finally:
                 os._exit(code)
         os.close(fds[0])
-
-
-_INSTRUCTOR = "grading"      # rnnkit/grading: the answer keys and the grader, never read by a run
-
-
-def _readable_roots(request):
-    """Paths the code may read: Python and its packages, rnnkit, the data, inputs, system files."""
-    import rnnkit
-    roots_pkg = os.path.dirname(os.path.abspath(rnnkit.__file__))
-    roots = {sys.base_prefix, sys.prefix, sys.exec_prefix, roots_pkg}
-    prefixes = tuple(os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix))
-    roots.update(p for p in sys.path if p and os.path.realpath(p).startswith(prefixes))
-    # rnnkit.data.cache_dir() without importing rnnkit.data (and NumPy with it).
-    data = os.environ.get("RNNKIT_DATA") or os.path.join(os.path.dirname(roots_pkg), "data")
-    roots.add(os.path.join(data, "cache"))
-    roots.update(["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/proc", "/sys",
-                  "/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types",
-                  "/etc/fonts",
-                  "/dev/urandom", "/dev/random", request["inputs_dir"], *request["readable"]])
-    return sorted({os.path.realpath(p) for p in roots})
-
-
-def _read_rules(request):
-    """Landlock rules [(path, rights)] reading the roots, but not the instructor's side of rnnkit.
-
-    A root holding the package (site-packages, where rnnkit is installed as wheels) is opened
-    folder by folder down to it; in the package everything but rnnkit/grading is readable, and the
-    package folder itself can be listed.
-    """
-    import rnnkit
-    package = os.path.realpath(os.path.dirname(os.path.abspath(rnnkit.__file__)))
-    rules = []
-    for root in _readable_roots(request):
-        if root != package and not package.startswith(root + os.sep):
-            rules.append((root, LL_READ))
-            continue
-        here = root
-        for part in os.path.relpath(package, root).split(os.sep) if root != package else []:
-            rules.append((here, LL_READ_DIR))
-            rules += [(os.path.join(here, n), LL_READ) for n in _listing(here) if n != part]
-            here = os.path.join(here, part)
-        rules.append((package, LL_READ_DIR))
-        rules += [(os.path.join(package, n), LL_READ) for n in _listing(package) if n != _INSTRUCTOR]
-    return rules
-
-
-def _listing(folder):
-    try:
-        return sorted(os.listdir(folder))
-    except OSError:
-        return []
-
-
-def _dev_rules():
-    rules = [(p, LL_READ_FILE | LL_WRITE_FILE) for p in ("/dev/null", "/dev/zero", "/dev/full")]
-    if os.path.isdir("/dev"):
-        for name in os.listdir("/dev"):     # GPUs, for TensorFlow on a GPU grader
-            if name.startswith(("nvidia", "dri")):
-                rules.append((os.path.join("/dev", name),
-                              LL_READ_FILE | LL_WRITE_FILE | LL_READ_DIR | LL_IOCTL_DEV))
-    return rules
 
 
 def _read_request(sock):
@@ -562,21 +336,21 @@ def _supervise(reply_fd):
         # Everything that might start a thread comes first: after unshare(CLONE_NEWPID) this
         # process can fork its namespace's init but no longer create threads.
         try:
-            rules = _read_rules(request) + _dev_rules()
+            rules = linux.read_rules(request["inputs_dir"], request["readable"]) + linux.dev_rules()
             rules += [(request["outputs_dir"], -1), (scratch, -1)]
-            ruleset = _landlock_ruleset(rules)
+            ruleset = linux.landlock_ruleset(rules)
         except OSError as exc:
             ruleset = None
             missing.append(f"landlock: {exc.strerror or exc}")
         # Without a PID namespace, orphans of the run reparent here, where they can be killed.
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
         try:
-            _unshare(CLONE_NEWNET | CLONE_NEWPID)
+            linux.unshare(linux.CLONE_NEWNET | linux.CLONE_NEWPID)
             protections += ["netns", "pidns"]
         except OSError as exc:
             try:           # unprivileged: a user namespace grants the right to make the others
                 own_uid, own_gid = os.getuid(), os.getgid()
-                _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID)
+                linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNET | linux.CLONE_NEWPID)
                 for name, text in (("setgroups", "deny"), ("uid_map", f"{own_uid} {own_uid} 1"),
                                    ("gid_map", f"{own_gid} {own_gid} 1")):
                     with open(f"/proc/self/{name}", "w") as f:
@@ -679,12 +453,7 @@ def _watch(pid, limits, out_r, err_r, st_r, started):
     os.close(pidfd)
     for fd in open_fds:
         os.close(fd)
-    while True:                                    # reap killed orphans (no PID namespace)
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
-        except ChildProcessError:
-            break
+    reap_children()                                # killed orphans (no PID namespace)
     # The first line is the set-up report, written before the code ran; the code can write to
     # the channel too, so only the first line may name protections, and errors are informative.
     lines = report.decode(errors="replace").splitlines()
@@ -738,7 +507,7 @@ def _child(request, limits, scratch, uid, ruleset, fds):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         protections, missing = [], []
         os.chdir(request["outputs_dir"])
-        env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_PREFIXES)}
+        env = _filtered_env()
         env.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch, MPLBACKEND="Agg",
                    PYTHONDONTWRITEBYTECODE="1")
         os.environ.clear()
@@ -753,28 +522,23 @@ def _child(request, limits, scratch, uid, ruleset, fds):
               (resource.RLIMIT_NOFILE, limits.open_files, None), (resource.RLIMIT_CORE, 0, None)]
         if limits.address_space:
             rl.append((resource.RLIMIT_AS, limits.address_space, None))
-        for which, soft, hard in rl:
-            cap = resource.getrlimit(which)[1]     # an unprivileged run cannot raise a hard limit
-            hard = soft if hard is None else hard
-            if cap != resource.RLIM_INFINITY:
-                soft, hard = min(soft, cap), min(hard, cap)
-            resource.setrlimit(which, (soft, hard))
+        linux.set_rlimits(rl)
         protections.append("rlimits")
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
         if uid is not None:
             # Under Landlock, reading stays Landlock's call (Python lives in /root, mode 700).
-            _drop_to(uid, 1 << CAP_DAC_READ_SEARCH if ruleset is not None else 0)
+            linux.drop_to(uid, 1 << linux.CAP_DAC_READ_SEARCH if ruleset is not None else 0)
             protections.append(f"uid {uid}")
         protections.append("no_new_privs")
         try:
-            _seccomp_no_unix_sockets()
+            linux.seccomp_no_unix_sockets()
             protections.append("seccomp")
         except (KeyError, OSError) as exc:
             missing.append(f"seccomp: {exc!r}")
         if ruleset is not None:
-            _landlock_enforce(ruleset_fd)
+            linux.landlock_enforce(ruleset_fd)
             protections.append(f"landlock abi {ruleset[1]}")
-        _prctl(PR_SET_DUMPABLE, 0)   # no /proc/pid/mem or ptrace of it from outside the run
+        linux.prctl(linux.PR_SET_DUMPABLE, 0)   # no /proc/pid/mem or ptrace of it from outside the run
         os.write(status_fd, (json.dumps({"protections": protections, "missing": missing})
                              + "\n").encode())
     except BaseException as exc:
@@ -822,4 +586,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "serve":
         serve(int(sys.argv[2]), json.loads(sys.argv[3]))
     else:
-        sys.exit("usage: python -m rnnkit.grading.sandbox serve CONTROL_FD PRELOAD_JSON")
+        sys.exit("usage: python -m rnnkit.grading.isolation.solution_sandbox serve CONTROL_FD PRELOAD_JSON")

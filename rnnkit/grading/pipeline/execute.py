@@ -17,11 +17,11 @@ A verify job's result (the two jobs of a submission are independent: they run si
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
-environment, in a scratch working directory; the kernel is confined (jail.py: its own uid,
+environment, in a scratch working directory; the kernel is confined (kernel_jail.py: its own uid,
 rlimits, Landlock; `"jail": False` in the job to skip) and the output kept per cell is capped.
-The verification pass (verify.py) is a job of its own: the same solution code runs again in a
+The verification pass (verifier.py) is a job of its own: the same solution code runs again in a
 sandbox, beside the execution, and its verdicts come back in its result. Kernels come from a
-zygote (see zygote.py) when one is running: the coordinator starts one per machine for local
+zygote (see kernel_pool.py) when one is running: the coordinator starts one per machine for local
 workers; a Dask worker starts its own on first use.
 """
 import datetime
@@ -61,16 +61,16 @@ def _ensure_zygote(use_zygote, prepare=(), seed=None):
     """Point kernels at a running zygote; start this process's own one if asked and none is set
     (it prepares the check references of the notebooks in `prepare`, for the batch `seed`)."""
     global _own_zygote
-    from rnnkit.grading import zygote
+    from rnnkit.grading.isolation import kernel_pool
     if not use_zygote:
-        os.environ.pop(zygote.ENV, None)
+        os.environ.pop(kernel_pool.ENV, None)
         return
-    path = os.environ.get(zygote.ENV)
+    path = os.environ.get(kernel_pool.ENV)
     if path and os.path.exists(path):
         return
     if _own_zygote is None:
         sock = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "zygote.sock")
-        _own_zygote = zygote.Zygote(sock, prepare=prepare, seed=seed)
+        _own_zygote = kernel_pool.Zygote(sock, prepare=prepare, seed=seed)
     os.environ.update(_own_zygote.env())
 
 
@@ -169,9 +169,9 @@ def _grading_execute(cap=OUTPUT_CAP):
 
 
 def _jail_dirs(scratch, use_jail):
-    """The kernel's policy (jail.py) in this environment; its private tmp under `scratch`."""
-    from rnnkit.grading import jail
-    os.environ.pop(jail.ENV, None)
+    """The kernel's policy (kernel_jail.py) in this environment; its private tmp under `scratch`."""
+    from rnnkit.grading.isolation import kernel_jail
+    os.environ.pop(kernel_jail.ENV, None)
     if not use_jail or not hasattr(os, "fork"):
         return
     tmp = os.path.join(scratch, "tmp")
@@ -181,7 +181,7 @@ def _jail_dirs(scratch, use_jail):
     # The kernel's uid must reach both (access() checks, as IPython's, ignore its capabilities);
     # it still cannot list `scratch`.
     os.chmod(scratch, 0o711)
-    os.environ.update(jail.policy_env(work, tmp))
+    os.environ.update(kernel_jail.policy_env(work, tmp))
     return work
 
 
@@ -191,15 +191,15 @@ def run_job(job):
 
 
 def verify_job(job):
-    """The verification pass's verdicts on `job["notebook"]` (verify.py); never raises."""
+    """The verification pass's verdicts on `job["notebook"]` (verifier.py); never raises."""
     global _references_fetched
     result = {"key": job["key"], "kind": "verify", "phases": {}, "host": socket.gethostname()}
     t = time.time()
     try:
-        from rnnkit.grading import zygote
-        from rnnkit.grading.verify import verify
+        from rnnkit.grading.isolation import kernel_pool
+        from rnnkit.grading.verify.verifier import verify
         # The grader's checks use the references the zygote prepared, once it has them.
-        _references_fetched = _references_fetched or zygote.fetch_prepared()
+        _references_fetched = _references_fetched or kernel_pool.fetch_prepared()
         result["verified"] = verify(job["notebook"], job["key"][1], seed=job.get("seed"))
     except Exception as exc:
         text = str(exc).strip().splitlines()
@@ -222,7 +222,7 @@ def execute_job(job):
     try:
         workspace.put_venv_on_path()
         _ensure_zygote(job.get("zygote", True), job.get("prepare", ()), job.get("seed"))
-        from rnnkit.grading.zygote import ForkKernelManager
+        from rnnkit.grading.isolation.kernel_pool import ForkKernelManager
         workdir = _jail_dirs(scratch, job.get("jail", True)) or scratch
         nb = nbformat.reads(job["notebook"], as_version=4)
         config = Config({"Execute": dict(job.get("config", {}))})
@@ -245,8 +245,8 @@ def execute_job(job):
         text = str(exc).strip().splitlines()
         result["error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
     finally:
-        from rnnkit.grading import jail
-        os.environ.pop(jail.ENV, None)
+        from rnnkit.grading.isolation import kernel_jail
+        os.environ.pop(kernel_jail.ENV, None)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -7,7 +7,7 @@ last one writes. So:
     prepare   (this process)  nbgrader's own sanitize preprocessors -> the notebook to execute
     execute   (workers)       nbgrader's Execute preprocessor, in kernels forked from a zygote
                               (execute.py); local processes by default, or a Dask cluster;
-                              the verification pass (verify.py) is a second job per notebook,
+                              the verification pass (verifier.py) is a second job per notebook,
                               run beside the first
     record    (this process)  nbgrader's autograde with Execute replaced by the executed
                               notebook (Replay): the same SaveAutoGrades, late penalties and
@@ -20,7 +20,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from rnnkit.grading import case_seeds, workspace
+from rnnkit.grading import workspace
+from rnnkit.grading.pipeline import case_seeds
 
 
 @dataclass
@@ -213,20 +214,21 @@ class _LocalWorkers:
         """notebooks: the assignments of the batch (the zygote prepares the check references of
         their hidden cases, drawn for `seed`)."""
         import tempfile
-        from rnnkit.grading import zygote
+        from rnnkit.grading.isolation import kernel_pool
         # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
         # Set first: the zygote's references are computed with the kernels' setting.
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, usable_cores() // jobs)))
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
-            self.zygote = zygote.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
+            self.zygote = kernel_pool.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
                                         wait=False, prepare=notebooks, seed=seed)
             os.environ.update(self.zygote.env())
         self.jobs = jobs
         self.sandbox = None
         if verify:      # one sandbox server for all the workers (the verification pass)
-            from rnnkit.grading import sandbox, verify as verification
-            self.sandbox = sandbox.Sandbox(verification.PRELOAD, wait=False,
+            from rnnkit.grading.isolation import solution_sandbox
+            from rnnkit.grading.verify import verifier as verification
+            self.sandbox = solution_sandbox.Sandbox(verification.PRELOAD, wait=False,
                                            env={"NBGRADER_EXECUTION": "autograde"})
         self.context = _worker_context()
         # Spawned workers import what they need as they start: start them now, so that this
@@ -291,7 +293,7 @@ def _worker_context():
         return multiprocessing.get_context("spawn")
     from multiprocessing import forkserver
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["rnnkit.grading.worker_preload"])
+    context.set_forkserver_preload(["rnnkit.grading.pipeline.worker_preload"])
     forkserver.ensure_running()
     return context
 
@@ -348,7 +350,7 @@ def _quiet_worker(sandbox_control=None, environment=None):
         os.environ.clear()
         os.environ.update(environment)
     from rnnkit.grading import startup
-    from rnnkit.grading.zygote import die_with_parent
+    from rnnkit.grading.isolation.processes import die_with_parent
     startup.skip_unused_imports()
     die_with_parent()
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -356,10 +358,11 @@ def _quiet_worker(sandbox_control=None, environment=None):
     os.dup2(devnull, 2)
     os.close(devnull)
     if sandbox_control is not None:
-        from rnnkit.grading import sandbox, verify
-        sandbox.adopt(sandbox_control, verify.PRELOAD)
+        from rnnkit.grading.isolation import solution_sandbox
+        from rnnkit.grading.verify import verifier
+        solution_sandbox.adopt(sandbox_control, verifier.PRELOAD)
     try:        # a failure here is met again, and reported, by the first job
-        from rnnkit.grading import execute  # noqa: F401  (nbclient, nbgrader, the kernel manager)
+        from rnnkit.grading.pipeline import execute  # noqa: F401  (nbclient, nbgrader, the kernel manager)
         if sandbox_control is not None:        # the verdicts are reached with Keras, here
             from rnnkit.runtime import import_tf
             import_tf()
@@ -369,7 +372,7 @@ def _quiet_worker(sandbox_control=None, environment=None):
 
 
 def _execute(job):
-    from rnnkit.grading.execute import run_job
+    from rnnkit.grading.pipeline.execute import run_job
     return run_job(job)
 
 
@@ -399,7 +402,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
             and one more).
         scheduler: a Dask scheduler address; workers there execute instead of local ones.
         use_zygote: fork warm kernels (False: a cold kernel per notebook, as nbgrader does).
-        verify: run the verification pass (verify.py); where its points differ from the
+        verify: run the verification pass (verifier.py); where its points differ from the
             in-notebook ones, they replace them in the gradebook and the submission is flagged.
         cell_timeout: seconds a cell may run before it is interrupted (default: nbgrader's
             Execute.timeout from the configuration).
@@ -470,7 +473,7 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             queue.append({"key": key, "notebook": notebook, "kind": "verify", "seed": seed})
 
     queue = _heaviest_first(queue)
-    from rnnkit.grading.feedback import FeedbackExporter
+    from rnnkit.grading.reports.feedback import FeedbackExporter
     nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
                           GenerateFeedback__exporter_class=FeedbackExporter)
     done = failed = len(gradable) - sum(job.get("kind") != "verify" for job in queue)
@@ -499,7 +502,3 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
         if progress:
             progress(done, len(gradable), failed)
     return [outcomes[(s.student, s.assignment)] for s in gradable]
-
-
-def feedback_path(root, student, assignment):
-    return os.path.join(root, "feedback", student, assignment, f"{assignment}.html")

@@ -12,12 +12,14 @@ workers, which hold the forkserver's liveness pipe open, and the forkserver, the
 would keep each other alive after the grader was killed.
 """
 from rnnkit.grading import startup
-from rnnkit.grading.zygote import die_with_parent
+from rnnkit.grading.isolation.processes import die_with_parent
 
 die_with_parent()
 startup.skip_unused_imports()
 
-from rnnkit.grading import execute, keys, verify  # noqa: E402,F401
+from rnnkit.grading import keys  # noqa: E402,F401
+from rnnkit.grading.pipeline import execute  # noqa: E402,F401
+from rnnkit.grading.verify import verifier  # noqa: E402,F401
 from rnnkit.runtime import import_tf  # noqa: E402
 
 import_tf()

@@ -6,7 +6,7 @@ ipykernel and rnnkit, runs no TensorFlow op (so no thread pool exists yet), and 
 child per kernel asked for. Each child is a new process with its own copy of memory, so nothing
 one submission does reaches another; it becomes an ordinary ipykernel on the connection file it
 was given, with the requester's stdin/stdout/stderr, working directory and environment, confined
-first when that environment names a kernel jail (jail.py; then, as root, whatever runs as the
+first when that environment names a kernel jail (kernel_jail.py; then, as root, whatever runs as the
 kernel's uid is killed when the kernel ends).
 
 Asked to prepare notebooks, the zygote also has a first child compute the Keras references of
@@ -17,10 +17,10 @@ kernels forked after they arrive check against them instead of each computing th
 Pieces:
     Zygote(path)              start the server process; .env() names its socket to kernel managers
     ForkKernelManager         a jupyter_client kernel manager whose kernels come from the zygote
-    python -m rnnkit.grading.zygote launch -f CONNECTION_FILE [kernel args]
+    python -m rnnkit.grading.isolation.kernel_pool launch -f CONNECTION_FILE [kernel args]
                               the tiny process jupyter_client starts and watches: it asks the
                               zygote for a kernel, forwards signals to it and exits with its status
-    python -m rnnkit.grading.zygote serve SOCKET [--seed S] [NOTEBOOK ...]   the server itself
+    python -m rnnkit.grading.isolation.kernel_pool serve SOCKET [--seed S] [NOTEBOOK ...]   the server itself
 
 Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
 starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
@@ -34,9 +34,11 @@ import struct
 import subprocess
 import sys
 
+from rnnkit.grading.isolation import kernel_jail
+from rnnkit.grading.isolation.processes import await_ready, die_with_parent, preload, stop_process
+
 ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
-_JAIL_ENV = "RNNKIT_KERNEL_JAIL"  # = jail.ENV, read without importing jail (and ctypes) here
-_COLD_JAIL = ["-m", "rnnkit.grading.jail"]      # a cold kernel's command: python + this + ...
+_COLD_JAIL = ["-m", "rnnkit.grading.isolation.kernel_jail"]  # a cold kernel's command: python + this + ...
 _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
             "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "sqlite3",
             "matplotlib_inline.backend_inline",
@@ -77,41 +79,16 @@ def _recv(conn, with_fds=False):
     return json.loads(data), fds
 
 
-def await_ready(server, what):
-    """Wait until `server.proc` (started with stdout=PIPE) prints "ready", for at most
-    `server.timeout` seconds; otherwise close the server and raise RuntimeError naming `what`."""
-    readable = select.select([server.proc.stdout], [], [], server.timeout)[0]
-    if not readable or server.proc.stdout.readline().strip() != "ready":
-        server.close()
-        raise RuntimeError(f"the {what} did not start (exit code {server.proc.poll()})")
-    server.ready = True
-
-
-def die_with_parent(sig=signal.SIGKILL):
-    """Linux: get `sig` when the parent process dies, so no kernel or zygote outlives its grader."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: the launcher's EOF still stops the kernel
-        pass
-
-
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
 
 def _preload():
-    # Same backend a kernel would pick; matplotlib reads it once, at import.
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # Same backend a kernel would pick.
+    preload(_PRELOAD, backend="module://matplotlib_inline.backend_inline")
     import importlib
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in _PRELOAD:
-            importlib.import_module(name)
-        importlib.import_module("rnnkit.runtime").import_tf()
-        importlib.import_module("rnnkit.views").names()             # read once for every kernel
-        importlib.import_module("rnnkit.registry").answer_keys()    # the hidden tests' entry point
+    importlib.import_module("rnnkit.views").names()             # read once for every kernel
+    importlib.import_module("rnnkit.registry").answer_keys()    # the hidden tests' entry point
 
 
 def _start_preparing(notebooks, seed=None):
@@ -159,7 +136,7 @@ def _adopt_prepared(pid, blob):
 
 def fetch_prepared():
     """Adopt the check references the zygote named in RNNKIT_ZYGOTE prepared; False if it has none
-    (yet). For the grader's own checks in a worker process (verify.py)."""
+    (yet). For the grader's own checks in a worker process (verifier.py)."""
     import base64
     path = os.environ.get(ENV)
     if not path or not os.path.exists(path):
@@ -195,9 +172,8 @@ def _become_kernel(request, fds, listener, conns):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        # Still one thread here: confine now, before ipykernel starts any (see jail.py).
-        from rnnkit.grading import jail
-        _, missing = jail.confine(request["argv"])
+        # Still one thread here: confine now, before ipykernel starts any (see kernel_jail.py).
+        _, missing = kernel_jail.confine(request["argv"])
         if missing:
             print(f"kernel jail: without {', '.join(missing)}", file=sys.stderr, flush=True)
         # A fresh process would start from fresh entropy, not the zygote's generator state.
@@ -206,12 +182,8 @@ def _become_kernel(request, fds, listener, conns):
         random.seed()
         np.random.seed()
         sys.argv = ["ipykernel_launcher", *request["argv"]]
-        from ipykernel.kernelapp import IPKernelApp
         # ipykernel reads JPY_PARENT_PID when its module is imported, which was in the zygote.
-        app = IPKernelApp.instance(parent_handle=int(os.environ.get("JPY_PARENT_PID") or 0))
-        app.initialize(request["argv"])
-        jail.after_each_cell(app.shell)
-        app.start()
+        kernel_jail.start_kernel(request["argv"], int(os.environ.get("JPY_PARENT_PID") or 0))
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
@@ -231,7 +203,6 @@ def serve(path, prepare=(), seed=None):
     their hidden cases drawn for `seed` (the grading batch's).
     """
     import base64
-    from rnnkit.grading import jail
     die_with_parent(signal.SIGTERM)
     _preload()
     preparing, prepared = (_start_preparing(prepare, seed) if prepare else None), bytearray()
@@ -252,7 +223,7 @@ def serve(path, prepare=(), seed=None):
             except ProcessLookupError:
                 pass
         for uid in jailed.values():
-            jail.kill_uid(uid)
+            kernel_jail.kill_uid(uid)
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
@@ -301,8 +272,8 @@ def serve(path, prepare=(), seed=None):
                     os.close(fd)
                 _send(conn, {"pid": pid})
                 children[pid] = conn
-                if jail.ENV in request.get("env", {}) and os.geteuid() == 0:
-                    jailed[pid] = jail.kernel_uid(pid)
+                if kernel_jail.ENV in request.get("env", {}) and os.geteuid() == 0:
+                    jailed[pid] = kernel_jail.kernel_uid(pid)
             else:                                   # the launcher went away: so does its kernel
                 pid = next(p for p, c in children.items() if c is r)
                 try:
@@ -318,24 +289,13 @@ def serve(path, prepare=(), seed=None):
                 break
             conn = children.pop(pid, None)
             if pid in jailed:                       # what the kernel started goes with it
-                jail.kill_uid(jailed.pop(pid))
+                kernel_jail.kill_uid(jailed.pop(pid))
             if conn is not None:
                 try:
                     _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                 except OSError:
                     pass
                 conn.close()
-
-
-def stop_process(proc, grace=10):
-    """Terminate a child process; kill it if it is still there after `grace` seconds."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class Zygote:
@@ -355,7 +315,7 @@ class Zygote:
         self.path = path
         self.timeout = timeout
         self.ready = False
-        command = [sys.executable, "-m", "rnnkit.grading.zygote", "serve", path,
+        command = [sys.executable, "-m", "rnnkit.grading.isolation.kernel_pool", "serve", path,
                    *(["--seed", str(seed)] if seed is not None else []), *prepare]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if wait:
@@ -461,7 +421,7 @@ def _kernel_manager_class():
     class ForkKernelManager(AsyncKernelManager):
         """AsyncKernelManager whose Python kernels are forked by the zygote named in RNNKIT_ZYGOTE.
 
-        A cold kernel that confined itself to a uid of its own (jail.py, as root) has what is
+        A cold kernel that confined itself to a uid of its own (kernel_jail.py, as root) has what is
         left of that uid killed once it has ended, as the zygote does for the kernels it forks:
         a cell may leave processes behind that outlive the last post-cell cleanup (the kernel
         died in the cell, or they were started afterwards).
@@ -486,8 +446,7 @@ def _kernel_manager_class():
             await super()._async_cleanup_resources(restart=restart)
             pid, self._cold_jail_pid = self._cold_jail_pid, None
             if pid and os.geteuid() == 0:
-                from rnnkit.grading import jail
-                jail.kill_uid(jail.kernel_uid(pid))
+                kernel_jail.kill_uid(kernel_jail.kernel_uid(pid))
 
         cleanup_resources = _async_cleanup_resources    # the base class binds its own by name
 
@@ -497,10 +456,10 @@ def _kernel_manager_class():
             if "-f" not in cmd or "ipykernel_launcher" not in cmd:
                 return cmd
             if not path or not os.path.exists(path):
-                if _JAIL_ENV in os.environ:         # a cold kernel confines itself (jail.py)
+                if kernel_jail.ENV in os.environ:         # a cold kernel confines itself (kernel_jail.py)
                     return [sys.executable, *_COLD_JAIL, "-m", "ipykernel_launcher", *cmd[cmd.index("-f"):]]
                 return cmd
-            return [sys.executable, "-m", "rnnkit.grading.zygote", "launch", *cmd[cmd.index("-f"):]]
+            return [sys.executable, "-m", "rnnkit.grading.isolation.kernel_pool", "launch", *cmd[cmd.index("-f"):]]
 
     return ForkKernelManager
 
@@ -523,5 +482,5 @@ if __name__ == "__main__":
     elif len(sys.argv) >= 2 and sys.argv[1] == "launch":
         sys.exit(launch(sys.argv[2:]))
     else:
-        sys.exit("usage: python -m rnnkit.grading.zygote serve SOCKET [--seed S] [NOTEBOOK ...]"
+        sys.exit("usage: python -m rnnkit.grading.isolation.kernel_pool serve SOCKET [--seed S] [NOTEBOOK ...]"
                  " | launch -f CONNECTION_FILE ...")

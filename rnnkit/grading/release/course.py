@@ -2,13 +2,14 @@
 
 Each release notebook also gets the install cell of student_setup (after its title), and a
 release into course/ rewrites the README's "Open in Colab" table and the student package's views
-of the exercises (rnnkit/exercises/views/, from the answer keys: rnnkit.grading.views).
+of the exercises (rnnkit/exercises/views/, from the answer keys: rnnkit.grading.release.views).
 """
 import os
 import shutil
 import tempfile
 
-from rnnkit.grading import student_setup, views, workspace
+from rnnkit.grading import workspace
+from rnnkit.grading.release import student_setup, views
 
 BANNER = ("Generated from solutions/ by `make release` (nbgrader generate_assignment). "
           "Do not edit: changes here are overwritten.")

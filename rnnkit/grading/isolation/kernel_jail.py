@@ -7,7 +7,7 @@ allocate until the machine stops. The worker names a policy in the kernel's envi
     os.environ.update(jail.policy_env(workdir, tmpdir))
 
 and the process that becomes the kernel (forked by the zygote, or started cold through
-`python -m rnnkit.grading.jail -m ipykernel_launcher -f CONNECTION_FILE ...`) calls confine()
+`python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...`) calls confine()
 while it still has one thread, before ipykernel opens its sockets. Each protection is applied
 when the system allows it and skipped (named in the result's `missing`) when not:
 
@@ -95,15 +95,12 @@ def _rlimits(memory, with_uid):
     """Resource limits; RLIMIT_NPROC only with a uid of its own (root is exempt, and a shared
     uid would count the grader's own processes)."""
     import resource
-    rl = [(resource.RLIMIT_DATA, memory), (resource.RLIMIT_FSIZE, FILE_SIZE),
-          (resource.RLIMIT_NOFILE, OPEN_FILES), (resource.RLIMIT_CORE, 0)]
+    from rnnkit.grading.isolation import linux
+    rl = [(resource.RLIMIT_DATA, memory, None), (resource.RLIMIT_FSIZE, FILE_SIZE, None),
+          (resource.RLIMIT_NOFILE, OPEN_FILES, None), (resource.RLIMIT_CORE, 0, None)]
     if with_uid:
-        rl.append((resource.RLIMIT_NPROC, PROCESSES))
-    for which, value in rl:
-        cap = resource.getrlimit(which)[1]      # an unprivileged grader cannot raise a hard limit
-        if cap != resource.RLIM_INFINITY:
-            value = min(value, cap)
-        resource.setrlimit(which, (value, value))
+        rl.append((resource.RLIMIT_NPROC, PROCESSES, None))
+    linux.set_rlimits(rl)
 
 
 def confine(argv=()):
@@ -121,7 +118,7 @@ def confine(argv=()):
     text = os.environ.pop(ENV, None)
     if not text:
         return [], []
-    from rnnkit.grading import sandbox
+    from rnnkit.grading.isolation import linux
     policy = json.loads(text)
     workdir, tmpdir = policy["workdir"], policy["tmpdir"]
     protections, missing = [], []
@@ -136,12 +133,12 @@ def confine(argv=()):
     ruleset = None
     try:
         readable = [p for p in [connection, _data_dir(), *_settings_dirs()] if p]
-        rules = [(p, sandbox.LL_READ) for p in sandbox._readable_roots(
-            {"inputs_dir": workdir, "readable": readable})] + sandbox._dev_rules()
+        rules = [(p, linux.LL_READ) for p in linux.readable_roots(workdir, readable)]
+        rules += linux.dev_rules()
         rules += [(workdir, -1), (tmpdir, -1)]
         # Binding stays allowed (ipykernel binds a random port for its output pipe); connecting
         # is not: no database, scheduler or other kernel on this machine is reachable by TCP.
-        ruleset = sandbox._landlock_ruleset(rules, tcp=LL_CONNECT_TCP)
+        ruleset = linux.landlock_ruleset(rules, tcp=LL_CONNECT_TCP)
     except OSError as exc:
         missing.append(f"landlock: {exc.strerror or exc}")
     try:
@@ -153,23 +150,23 @@ def confine(argv=()):
         try:
             for path in (workdir, tmpdir):
                 os.chown(path, uid, uid)
-            sandbox._prctl(sandbox.PR_SET_NO_NEW_PRIVS, 1)
-            sandbox._drop_to(uid, 1 << sandbox.CAP_DAC_READ_SEARCH)
+            linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+            linux.drop_to(uid, 1 << linux.CAP_DAC_READ_SEARCH)
             protections.append(f"uid {uid}")
         except OSError as exc:
             missing.append(f"uid: {exc}")
     else:
         missing.append("uid: the grader is not root")
     try:
-        sandbox._prctl(sandbox.PR_SET_NO_NEW_PRIVS, 1)
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
         protections.append("no_new_privs")
-        sandbox._seccomp_no_unix_sockets()
+        linux.seccomp_no_unix_sockets()
         protections.append("seccomp")
     except (KeyError, OSError) as exc:
         missing.append(f"seccomp: {exc!r}")
     if ruleset is not None:
         try:
-            sandbox._landlock_enforce(ruleset[0])
+            linux.landlock_enforce(ruleset[0])
             protections.append(f"landlock abi {ruleset[1]}")
         except OSError as exc:
             missing.append(f"landlock: {exc.strerror or exc}")
@@ -185,16 +182,12 @@ def kill_and_reap_all():
     cells. Zombies count too.
     """
     import signal
+    from rnnkit.grading.isolation.processes import reap_children
     try:
         os.kill(-1, signal.SIGKILL)         # every process it may signal but itself
     except OSError:
         pass
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
-        except ChildProcessError:
-            break
+    reap_children()
 
 
 def after_each_cell(shell):
@@ -231,7 +224,7 @@ def kill_uid(uid):
 def main(argv):
     """Cold start: confine, then run `-m MODULE args...` (ipykernel_launcher) in this process."""
     if len(argv) < 2 or argv[0] != "-m":
-        sys.exit("usage: python -m rnnkit.grading.jail -m ipykernel_launcher -f CONNECTION_FILE ...")
+        sys.exit("usage: python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...")
     protections, missing = confine(argv[2:])
     if missing:
         print(f"kernel jail: without {', '.join(missing)}", file=sys.stderr, flush=True)
@@ -240,9 +233,16 @@ def main(argv):
         import runpy
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         return
-    from ipykernel.kernelapp import IPKernelApp     # what ipykernel_launcher does, plus the hook
-    app = IPKernelApp.instance()
-    app.initialize(argv[2:])
+    start_kernel(argv[2:])
+
+
+def start_kernel(argv, parent_handle=None):
+    """Run ipykernel in this (confined) process, as ipykernel_launcher does, ending what each cell
+    leaves running (after_each_cell). `parent_handle`: the pid ipykernel watches (default: its
+    JPY_PARENT_PID when ipykernel was imported)."""
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance(**({} if parent_handle is None else {"parent_handle": parent_handle}))
+    app.initialize(argv)
     after_each_cell(app.shell)
     app.start()
 

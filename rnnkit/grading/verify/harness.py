@@ -1,5 +1,5 @@
 """Inside the sandbox: run a submission's solution code, call each graded function on every case,
-write down what came back. Nothing here decides a grade (verify.py does, outside), and nothing here
+write down what came back. Nothing here decides a grade (verifier.py does, outside), and nothing here
 knows an answer: the cases arrive as data (their inputs only), and the answer keys are neither
 loaded nor readable in the sandbox.
 
@@ -8,31 +8,19 @@ raises, and afterwards what it started is killed and the modules the agent relie
 NumPy, json) are put back as they were. Each call is watched (rnnkit.guard): what the function
 calls that it may not (its exercise's reference, the kit's own code) is written down with it.
 
-Read from the inputs folder: cells.json (the code cells to run) and cases.json + cases.npz:
-    {"assignment": name, "exercises": [{"name", "args", "forbidden", "must_call",
-      "collect": "rnnkit.exercises.<topic>:<function>" or null,
-      "cases": [{"label", "hidden", "inputs": encoded (rnnkit.views)}]}]}
-Written to OUT/: returned.npz (every array returned, no pickles) and returned.json:
-    {"cells": [error or "" per cell],
-     "exercises": {name: {"returned": [value encoding per case], "calls": {helper: n}}}}
-A value encoding is {"t": "none"}, {"t": "number", "v": n}, {"t": "array", "k": key in returned.npz},
-{"t": "tuple"|"list", "items": [...]}, {"t": "other", "type": type name},
-{"t": "model", "k": "model<n>.keras"} (a keras.Model, saved beside them) or {"t": "model", "error":
-why it could not be saved}, or {"t": "problem", "problem": text, "mistake": name (if one is named)};
-each also carries "forbidden": [[label, kind], ...], what that call reached that it may not.
-Exercises checked by a runner return what their `collect` returns, not the runner's value.
+What crosses into and out of the sandbox, and how: protocol.py.
 """
 import contextlib
 import io
 import itertools
 import json
-import signal
 import sys
 
 import numpy as np
 
+from rnnkit.grading.verify import protocol
 
-MODEL_BYTES = 64 << 20      # a .keras file larger than this is not handed to the grader
+
 _MODEL_NUMBERS = itertools.count()
 _OUT = ["."]                # the output folder, made absolute before any cell runs
 
@@ -40,15 +28,15 @@ _OUT = ["."]                # the output folder, made absolute before any cell r
 def _encode_model(model):
     """Save a keras.Model as model<k>.keras beside returned.npz; its encoding says where, or why not."""
     import os
-    name = f"model{next(_MODEL_NUMBERS)}.keras"
+    name = protocol.model_file(next(_MODEL_NUMBERS))
     path = os.path.join(_OUT[0], name)     # not the working directory: a cell may have changed it
     try:
         model.save(path)
     except Exception as exc:
         return {"t": "model", "error": f"{type(exc).__name__}: {exc}"[:300]}
-    if os.path.getsize(path) > MODEL_BYTES:
+    if os.path.getsize(path) > protocol.MODEL_BYTES:
         os.remove(path)
-        return {"t": "model", "error": f"its .keras file is over {MODEL_BYTES >> 20} MB"}
+        return {"t": "model", "error": f"its .keras file is over {protocol.MODEL_BYTES >> 20} MB"}
     return {"t": "model", "k": name}
 
 
@@ -91,36 +79,12 @@ class _TimeUp(RuntimeError):
 
 
 @contextlib.contextmanager
-def time_limit(seconds, error):
-    """Raise `error` (an exception) in the block once `seconds` of real time have passed.
-
-    SIGALRM: it interrupts Python code (a loop, Keras's training steps), not a single long C
-    call, and only in the main thread; elsewhere (a Dask worker's thread) the block is unbounded.
-    """
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def time_up(*_):
-        raise error
-
-    old = signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-@contextlib.contextmanager
 def _bounded(restore=None, seconds=CELL_SECONDS):
     """Interrupt the block after `seconds` (time_limit) and keep what it prints: the sandbox's
     output cap is for the whole run, and a cell's prints matter nowhere here. Afterwards end
     what it left running, and `restore()` the modules."""
     try:
-        with time_limit(seconds, _TimeUp(f"over {seconds} s")), \
+        with protocol.time_limit(seconds, _TimeUp(f"over {seconds} s")), \
                 contextlib.redirect_stdout(_Sink()), contextlib.redirect_stderr(_Sink()):
             yield
     finally:
@@ -163,9 +127,9 @@ def _end_leftovers():
     """As the init of the sandbox's PID namespace: kill and reap what a cell or call left running.
     Nowhere else: kill(-1) would reach other processes."""
     import os
-    from rnnkit.grading import jail
+    from rnnkit.grading.isolation import kernel_jail
     if os.getpid() == 1:
-        jail.kill_and_reap_all()
+        kernel_jail.kill_and_reap_all()
 
 
 class _ExitRefused(RuntimeError):
@@ -193,9 +157,9 @@ def read_cases(inputs_dir):
     import os
     from rnnkit import views
     from rnnkit.registry import Case, Exercise
-    with open(os.path.join(inputs_dir, "cases.json"), encoding="utf-8") as f:
+    with open(os.path.join(inputs_dir, protocol.CASES), encoding="utf-8") as f:
         doc = json.load(f)
-    with np.load(os.path.join(inputs_dir, "cases.npz"), allow_pickle=False) as npz:
+    with np.load(os.path.join(inputs_dir, protocol.CASE_ARRAYS), allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     found = []
     for entry in doc["exercises"]:
@@ -213,7 +177,7 @@ def _main(inputs_dir, out_dir):
     import os
     from rnnkit import checks
     _OUT[0] = os.path.abspath(out_dir)
-    with open(os.path.join(inputs_dir, "cells.json"), encoding="utf-8") as f:
+    with open(os.path.join(inputs_dir, protocol.CELLS), encoding="utf-8") as f:
         cells = json.load(f)
     exercises = read_cases(inputs_dir)
     restore = _Restore()
@@ -246,8 +210,8 @@ def _main(inputs_dir, out_dir):
             problem = f"no function called {e.name} is defined"
             entry["returned"] = [{"t": "problem", "problem": problem}] * len(cases)
         report["exercises"][e.name] = entry
-    np.savez(os.path.join(_OUT[0], "returned.npz"), **arrays)
-    with open(os.path.join(_OUT[0], "returned.json"), "w", encoding="utf-8") as f:
+    np.savez(os.path.join(_OUT[0], protocol.RETURNED_ARRAYS), **arrays)
+    with open(os.path.join(_OUT[0], protocol.RETURNED), "w", encoding="utf-8") as f:
         json.dump(report, f)
 
 

@@ -3,11 +3,12 @@
 In the notebook, a solution cell and the test cells after it share one kernel, so the solution
 can change what the tests see (replace numpy.testing, rnnkit's check, builtins...). Here:
 
-    sandbox    (sandbox.py)       the notebook's setup cell and solution cells run; each graded
-                                  function is called on every visible and hidden case, and what it
-                                  returned is written as plain arrays (verify_agent.py)
-    this process (trusted)        reads those arrays (no pickles), computes the references itself
-                                  and reaches the verdict with the checks engine (checks.judge)
+    sandbox       (solution_sandbox)   the notebook's setup cell and solution cells run; each graded
+                                       function is called on every visible and hidden case, and
+                                       what it returned is written as plain arrays (harness)
+    this process (trusted)             reads those arrays (no pickles), computes the references
+                                       itself and reaches the verdict with the checks engine
+                                       (checks.judge)
 
 The hidden cases are drawn afresh for each grading batch (registry.Case.drawn, from the batch's
 seed): only their inputs enter the sandbox, as data. The answer keys are not in the sandbox's
@@ -22,13 +23,15 @@ not verified: its in-notebook result stands, `verified` is False and `unverified
 """
 import json
 import os
-import re
 import shutil
 import tempfile
 
+from rnnkit.grading.verify import protocol
+
 # What a run needs is imported before it starts: the sandbox cannot read rnnkit/grading.
 PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.views",
-           "rnnkit.exercises.*", "rnnkit.grading.verify_agent", "rnnkit.grading.jail")
+           "rnnkit.exercises.*", "rnnkit.grading.verify.protocol", "rnnkit.grading.verify.harness",
+           "rnnkit.grading.isolation.kernel_jail")
 
 
 def _defines_only(source):
@@ -110,16 +113,13 @@ class Unverifiable(Exception):
     """What came back cannot be judged here (a model safe_mode will not load): not a failure."""
 
 
-_CALL_KINDS = ("reference", "kit", "watch", "process")
-
-
 def _forbidden_calls(enc):
     """The guard.Calls a returned value's encoding reports (checked: plain strings, known kinds)."""
     from rnnkit import guard
     calls = []
     for item in enc.get("forbidden", [])[:20] if isinstance(enc.get("forbidden"), list) else []:
         if (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
-                and item[1] in _CALL_KINDS):
+                and item[1] in protocol.CALL_KINDS):
             calls.append(guard.Call(item[0][:120], item[1]))
     return calls
 
@@ -136,17 +136,15 @@ def _decode(enc, arrays, exercise, outputs):
 
 _UNLOADABLE = ("its model cannot travel as a .keras file loaded with safe_mode, as subclassed "
                "models, custom layers and Lambda layers cannot")
-MODEL_FILE = re.compile(r"model\d{1,4}\.keras")     # as verify_agent names them
 
 
 def _load_model(enc, outputs):
     """The keras.Model a .keras file from the sandbox holds, loaded with safe_mode (no code runs)."""
-    if "error" in enc or not MODEL_FILE.fullmatch(str(enc.get("k", ""))):
+    if "error" in enc or not protocol.MODEL_FILE.fullmatch(str(enc.get("k", ""))):
         raise Unverifiable(f"{_UNLOADABLE}: it could not be saved "
                            f"({' '.join(str(enc.get('error', 'no file')).split())[:150]})")
-    from rnnkit.grading.verify_agent import MODEL_BYTES
     path = os.path.join(outputs, enc["k"])
-    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > MODEL_BYTES:
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > protocol.MODEL_BYTES:
         raise Unverifiable("its .keras file is missing or too large")
     from rnnkit.runtime import import_tf
     _, keras = import_tf()
@@ -169,12 +167,11 @@ class _FinishTimeUp(BaseException):
 def _finish(exercise, case, returned):
     """The runner's value from what `collect` returned in the sandbox: exercise.finish, run here."""
     from rnnkit import checks
-    from rnnkit.grading.verify_agent import time_limit
     if returned.problem:
         return returned
     inputs = checks.make_inputs(exercise, case)
     try:
-        with time_limit(FINISH_SECONDS, _FinishTimeUp()):
+        with protocol.time_limit(FINISH_SECONDS, _FinishTimeUp()):
             finished = checks.capture(lambda: exercise.finish(returned.value, **inputs))
     except _FinishTimeUp:
         finished = checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
@@ -221,7 +218,7 @@ _CASES = {}        # (assignment, seed) -> (cases.json document, its arrays): ma
 def cases_document(assignment, seed=None):
     """What the sandbox gets to know of an assignment's exercises: for each, its contract and the
     inputs of its visible cases and of its hidden cases drawn for `seed` (None: as declared);
-    plain data for cases.json and cases.npz (see verify_agent)."""
+    plain data for cases.json and cases.npz (see protocol)."""
     from rnnkit import checks, views
     from rnnkit.grading import keys
     if (assignment, seed) not in _CASES:
@@ -257,7 +254,8 @@ def verify(notebook, assignment, limits=None, seed=None):
     import nbformat
     import numpy as np
     from rnnkit import checks
-    from rnnkit.grading import keys, sandbox
+    from rnnkit.grading import keys
+    from rnnkit.grading.isolation import solution_sandbox
     nb = nbformat.reads(notebook, as_version=4) if isinstance(notebook, str) else notebook
     exercises = keys.drawn(assignment, seed)
     verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "message": "not run",
@@ -268,20 +266,20 @@ def verify(notebook, assignment, limits=None, seed=None):
     os.makedirs(inputs)
     os.makedirs(outputs)
     try:
-        with open(os.path.join(inputs, "cells.json"), "w", encoding="utf-8") as f:
+        with open(os.path.join(inputs, protocol.CELLS), "w", encoding="utf-8") as f:
             json.dump(_code_cells(nb), f)
         document, case_arrays = cases_document(assignment, seed)
-        with open(os.path.join(inputs, "cases.json"), "w", encoding="utf-8") as f:
+        with open(os.path.join(inputs, protocol.CASES), "w", encoding="utf-8") as f:
             json.dump(document, f)
-        np.savez(os.path.join(inputs, "cases.npz"), **case_arrays)
-        code = f"from rnnkit.grading.verify_agent import main\nmain({inputs!r}, '.')\n"
-        run = sandbox.run(code, inputs, outputs, limits, preload=PRELOAD)
+        np.savez(os.path.join(inputs, protocol.CASE_ARRAYS), **case_arrays)
+        code = f"from rnnkit.grading.verify.harness import main\nmain({inputs!r}, '.')\n"
+        run = solution_sandbox.run(code, inputs, outputs, limits, preload=PRELOAD)
         try:
-            with open(os.path.join(outputs, "returned.json"), encoding="utf-8") as f:
+            with open(os.path.join(outputs, protocol.RETURNED), encoding="utf-8") as f:
                 report = json.load(f)
             verdicts["_cells"] = [e for e in report.get("cells", []) if e][:20]
             keys = _expected_arrays(report)
-            arrays = sandbox.read_arrays(os.path.join(outputs, "returned.npz"),
+            arrays = solution_sandbox.read_arrays(os.path.join(outputs, protocol.RETURNED_ARRAYS),
                                          {k: (None, None) for k in keys}) if keys else {}
         except (OSError, ValueError) as exc:
             why = run.reason or (f"exit status {run.exit_status}" if run.exit_status else str(exc))

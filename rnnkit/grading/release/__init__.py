@@ -1,0 +1,1 @@
+"""What students receive: the course release and its views, install cell, bundle and examples."""

@@ -1,0 +1,1 @@
+"""What grading reports: the grade sheet and CSV, the class report, the students' feedback."""
