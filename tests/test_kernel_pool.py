@@ -310,11 +310,11 @@ def test_a_grader_that_is_not_root_still_confines_what_it_can(tmp_path):
         os.chown(tmp_path / d, 65534, 65534)
     os.chmod(tmp_path, 0o755)
     probe = ("import json, os, resource\n"
-             "from rnnkit.grading import jail, sandbox\n"
+             "from rnnkit.grading.isolation import kernel_jail, linux\n"
              # an ordinary user that can still read the environment in /root (mode 700)
-             "sandbox._drop_to(65534, 1 << sandbox.CAP_DAC_READ_SEARCH)\n"
-             f"os.environ.update(jail.policy_env({str(tmp_path / 'work')!r}, {str(tmp_path / 'tmp')!r}))\n"
-             "protections, missing = jail.confine([])\n"
+             "linux.drop_to(65534, 1 << linux.CAP_DAC_READ_SEARCH)\n"
+             f"os.environ.update(kernel_jail.policy_env({str(tmp_path / 'work')!r}, {str(tmp_path / 'tmp')!r}))\n"
+             "protections, missing = kernel_jail.confine([])\n"
              "try:\n    open('/tmp/outside-the-jail', 'w')\n    wrote = True\n"
              "except PermissionError:\n    wrote = False\n"
              "print(json.dumps([protections, missing, wrote, resource.getrlimit(resource.RLIMIT_DATA)[0]]))\n")
