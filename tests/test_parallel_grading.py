@@ -163,15 +163,40 @@ def test_jobs_must_be_a_positive_integer(value, capsys):
 def test_later_notebooks_are_queued_first_with_each_submissions_jobs_side_by_side():
     """Longest first: the batch must not end on one long notebook while other workers idle."""
     from rnnkit.grading.pipeline import autograde
+    from rnnkit.grading.pipeline.records import Job
     queue = []
     for student, assignment in [("a", "01_rnn_fundamentals"), ("b", "06_image_captioning"),
                                 ("c", "02_bptt"), ("d", "06_image_captioning")]:
-        key = [student, assignment, assignment]
-        queue += [{"key": key}, {"key": key, "kind": "verify"}]
+        queue += [Job(student, assignment, "{}"), Job(student, assignment, "{}", kind="verify")]
     ordered = autograde._heaviest_first(queue)
-    assert [(j["key"][0], j.get("kind", "execute")) for j in ordered] == [
+    assert [(j.student, j.kind) for j in ordered] == [
         ("b", "execute"), ("b", "verify"), ("d", "execute"), ("d", "verify"),
         ("c", "execute"), ("c", "verify"), ("a", "execute"), ("a", "verify")]
+
+
+def test_jobs_and_results_travel_as_json_and_join_in_either_order():
+    """A Job and a JobResult survive their JSON form; a submission's two results join whichever
+    comes first; a verify half that failed leaves a failed verification, naming why."""
+    import json
+    from rnnkit.grading.pipeline.records import Job, JobResult
+    from rnnkit.grading.verify.records import Verdict, Verification
+    job = Job("s1", "02_bptt", "{}", config={"timeout": 30}, seed=7, warm_kernels=False)
+    assert Job.from_json(json.loads(json.dumps(job.to_json()))) == job
+    with pytest.raises(ValueError, match="a job's kind is one of .*, got 'grade'"):
+        Job("s1", "02_bptt", "{}", kind="grade")
+    checked = Verification({"rnn_backward": Verdict("rnn_backward", 0, 3, mistake="dh0 swapped")})
+    ran = JobResult("s1", "02_bptt", notebook="{}", phases={"cells": 2.0}, flags=["x"])
+    verified = JobResult("s1", "02_bptt", "verify", phases={"verify": 1.0}, verification=checked)
+    assert JobResult.from_json(json.loads(json.dumps(verified.to_json()))) == verified
+    for first, second in [(ran, verified), (verified, ran)]:
+        joined = JobResult.joined(first, second)
+        assert (joined.kind, joined.notebook, joined.flags) == ("execute", "{}", ["x"])
+        assert joined.phases == {"cells": 2.0, "verify": 1.0} and joined.verification == checked
+    broken = JobResult.failed(Job("s1", "02_bptt", "{}", kind="verify"), "grading worker failed: boom")
+    joined = JobResult.joined(ran, broken)
+    assert joined.notebook == "{}" and joined.verification.verdicts == {}
+    assert joined.verification.error == "the verification run failed (grading worker failed: boom)"
+    assert JobResult.joined(None, verified).error == "no execution result"
 
 
 def test_grading_processes_skip_an_unused_slow_import_and_still_validate_notebooks():

@@ -9,6 +9,7 @@ anything, calling the Keras layer it should implement or the kit's own code, imp
 keys, knowing the declared hidden cases by heart) gets nothing from the verifier, which runs the
 function in a sandbox on the batch's own hidden cases and judges what it returned in this process.
 """
+import json
 import os
 
 import nbformat
@@ -41,12 +42,12 @@ def expected_points(kind, exercise):
 @pytest.mark.parametrize("assignment", workspace.assignments())
 def test_examples_verify_to_the_points_their_cells_earn(assignment, kind):
     verdicts = verifier.verify(example(kind, assignment), assignment)
-    assert "_error" not in verdicts and verdicts["_cells"] == []
+    assert not verdicts.error and verdicts.cells == []
     for e in keys.for_notebook(assignment):
-        v = verdicts[e.name]
-        assert v["verified"], (e.name, v["message"])     # runner exercises too (collect/finish)
-        assert v["points"] == expected_points(kind, e), (e.name, v["message"])
-        assert v["passed"] == (v["points"] == e.points)
+        v = verdicts.verdicts[e.name]
+        assert v.verified, (e.name, v.message)     # runner exercises too (collect/finish)
+        assert v.points == expected_points(kind, e), (e.name, v.message)
+        assert v.passed == (v.points == e.points)
 
 
 def cheating(cell_source, assignment="01_rnn_fundamentals", grade_id="rnn_cell_forward_code", seed=None):
@@ -61,22 +62,22 @@ WRONG = "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return np.zeros((x_t
 
 def test_replacing_the_check_in_the_kernel_fools_nobody_here():
     v = cheating(WRONG + "import rnnkit.checks\nrnnkit.checks.check = check = lambda *a, **k: print('ok')\n")
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "rnn_cell_forward does not match" in v["rnn_cell_forward"]["message"]
-    assert v["dense_softmax"]["points"] == 2     # the other exercises are graded as usual
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "rnn_cell_forward does not match" in v.verdicts["rnn_cell_forward"].message
+    assert v.verdicts["dense_softmax"].points == 2     # the other exercises are graded as usual
 
 
 def test_replacing_numpy_functions_fools_nobody_here():
     v = cheating(WRONG + "import numpy, numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None\n"
                  "numpy.allclose = lambda *a, **k: True\n")
-    assert v["rnn_cell_forward"]["points"] == 0
+    assert v.verdicts["rnn_cell_forward"].points == 0
 
 
 def test_an_object_equal_to_everything_is_not_an_answer():
     v = cheating("class Anything:\n    def __eq__(self, other):\n        return True\n\n"
                  "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n    return Anything()\n")
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "Anything" in v["rnn_cell_forward"]["message"]
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "Anything" in v.verdicts["rnn_cell_forward"].message
 
 
 def test_calling_the_keras_layer_it_implements_scores_zero():
@@ -87,22 +88,22 @@ def test_calling_the_keras_layer_it_implements_scores_zero():
         "    cell.build(x_t.shape)\n"
         "    cell.set_weights([Wx, Wh, b])\n"
         "    return np.asarray(cell(x_t, [h_prev])[0])\n")
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "calls keras.layers.SimpleRNNCell" in v["rnn_cell_forward"]["message"]
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "calls keras.layers.SimpleRNNCell" in v.verdicts["rnn_cell_forward"].message
 
 
 def test_calling_the_kits_own_code_or_importing_the_answer_keys_scores_zero():
     v = cheating("from rnnkit import reference\n"
                  "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
                  "    return reference.run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b)\n")
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "calls rnnkit.reference, the kit's own code" in v["rnn_cell_forward"]["message"]
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "calls rnnkit.reference, the kit's own code" in v.verdicts["rnn_cell_forward"].message
     v = cheating("import rnnkit.guard\nrnnkit.guard.Watch.wrap = lambda self, fn: fn\n"
                  "def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):\n"
                  "    from rnnkit.grading.keys import rnn_fundamentals as answers\n"
                  "    return answers._cell()(x_t, h_prev, Wx, Wh, b)\n")
-    assert v["rnn_cell_forward"]["points"] == 0 and v["dense_softmax"]["points"] == 2
-    assert "reaches into the kit's own code" in " ".join(v["_suspicious"])
+    assert v.verdicts["rnn_cell_forward"].points == 0 and v.verdicts["dense_softmax"].points == 2
+    assert "reaches into the kit's own code" in " ".join(v.suspicious)
 
 
 def _memoriser():
@@ -127,10 +128,10 @@ def test_hidden_cases_learnt_by_heart_fail_on_the_batchs_own():
     namespace = {"np": __import__("numpy")}
     exec(_memoriser(), namespace)
     assert checks.evaluate("rnn_cell_forward", namespace["rnn_cell_forward"], hidden=True).passed
-    assert cheating(_memoriser())["rnn_cell_forward"]["points"] == 2           # the declared cases
+    assert cheating(_memoriser()).verdicts["rnn_cell_forward"].points == 2           # the declared cases
     v = cheating(_memoriser(), seed=31337)
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "(drawn)'" in v["rnn_cell_forward"]["message"]
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "(drawn)'" in v.verdicts["rnn_cell_forward"].message
 
 
 def test_the_batch_seed_decides_what_the_sandbox_is_given():
@@ -150,15 +151,15 @@ def test_the_batch_seed_decides_what_the_sandbox_is_given():
 def test_reading_the_solutions_from_disk_is_refused():
     path = os.path.join(workspace.SOLUTIONS, "01_rnn_fundamentals", "01_rnn_fundamentals.ipynb")
     v = cheating(f"SOLUTION = open({path!r}).read()\n" + WRONG.replace("np.zeros", "np.ones"))
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert "no function called rnn_cell_forward is defined" in v["rnn_cell_forward"]["message"]
-    assert any(e.startswith("PermissionError") for e in v["_cells"]), v["_cells"]
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert "no function called rnn_cell_forward is defined" in v.verdicts["rnn_cell_forward"].message
+    assert any(e.startswith("PermissionError") for e in v.cells), v.cells
 
 
 def test_exiting_in_a_solution_cell_loses_only_that_cell():
     v = cheating("import sys\nsys.exit(0)\n")
-    assert v["rnn_cell_forward"]["points"] == 0
-    assert v["dense_softmax"]["points"] == 2
+    assert v.verdicts["rnn_cell_forward"].points == 0
+    assert v.verdicts["dense_softmax"].points == 2
 
 
 def test_a_cell_that_never_ends_is_stopped_and_reported():
@@ -166,8 +167,8 @@ def test_a_cell_that_never_ends_is_stopped_and_reported():
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward_code")
     cell.source = "while True:\n    pass\n"
     v = verifier.verify(nb, "01_rnn_fundamentals", limits=solution_sandbox.Limits(cpu=4, wall=8))
-    assert v["_error"].startswith("the verification run gave no result")
-    assert all(x["points"] == 0 for k, x in v.items() if not k.startswith("_"))
+    assert v.error.startswith("the verification run gave no result")
+    assert all(x.points == 0 for x in v.verdicts.values())
 
 
 def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root):
@@ -218,16 +219,16 @@ SAMPLE_ZERO = ("import rnnkit.checks\nrnnkit.checks.check = check = lambda *a, *
 
 def test_a_sampler_that_replaced_its_check_is_counted_here():
     v = cheating(SAMPLE_ZERO, "04_lstm_gru", "sample_next_code")
-    assert v["sample_next"]["verified"] and v["sample_next"]["points"] == 0
-    assert "sample_next does not match softmax" in v["sample_next"]["message"]
-    assert v["perplexity"]["points"] == 1
+    assert v.verdicts["sample_next"].verified and v.verdicts["sample_next"].points == 0
+    assert "sample_next does not match softmax" in v.verdicts["sample_next"].message
+    assert v.verdicts["perplexity"].points == 1
 
 
 def test_a_sampler_returning_no_index_fails_with_the_reason():
     v = cheating("def sample_next(logits, temperature, rng):\n    return 0.5\n", "04_lstm_gru",
                  "sample_next_code")
-    assert v["sample_next"]["points"] == 0
-    assert "it returned 0.5 (float); expected an int index" in v["sample_next"]["message"]
+    assert v.verdicts["sample_next"].points == 0
+    assert "it returned 0.5 (float); expected an int index" in v.verdicts["sample_next"].message
 
 
 CAPTIONER_BLIND = """import rnnkit.checks
@@ -244,10 +245,10 @@ def build_captioner(image_shape, vocab_size, units):
 
 def test_a_captioner_that_replaced_its_check_is_probed_here_from_its_keras_file():
     v = cheating(CAPTIONER_BLIND, "06_image_captioning", "build_captioner_code")
-    b = v["build_captioner"]
-    assert b["verified"] and b["points"] == 0
-    assert "Recognised mistake: image ignored" in b["message"]
-    assert v["convlstm_cell_forward"]["points"] == 3
+    b = v.verdicts["build_captioner"]
+    assert b.verified and b.points == 0
+    assert "Recognised mistake: image ignored" in b.message and b.mistake == "image ignored"
+    assert v.verdicts["convlstm_cell_forward"].points == 3
 
 
 SUBCLASSED = """class Captioner(keras.Model):
@@ -287,10 +288,10 @@ def test_a_captioner_safe_mode_cannot_load_is_left_to_the_notebook_and_flagged(s
     """Loading it would run the student's code in the grader: it is not verified, its in-notebook
     score stands, and apply_verification flags it for the instructor."""
     v = cheating(source, "06_image_captioning", "build_captioner_code")
-    b = v["build_captioner"]
-    assert not b["verified"] and b["points"] == 0
-    assert "safe_mode" in b["unverified"] and "in-notebook result stands" in b["message"]
-    assert v["convlstm_cell_forward"]["verified"] and v["convlstm_cell_forward"]["points"] == 3
+    b = v.verdicts["build_captioner"]
+    assert not b.verified and b.points == 0
+    assert "safe_mode" in b.unverified and "in-notebook result stands" in b.message
+    assert v.verdicts["convlstm_cell_forward"].verified and v.verdicts["convlstm_cell_forward"].points == 3
     from rnnkit.grading.pipeline import autograde
     db = f"sqlite:///{tmp_path / 'gradebook.db'}"
     flags = autograde.apply_verification(db, "nobody", "06_image_captioning", v)
@@ -303,7 +304,36 @@ def test_a_captioner_whose_check_runs_too_long_here_is_stopped(monkeypatch):
     FINISH_SECONDS (here shrunk) and fails, the rest of the notebook verified as usual."""
     monkeypatch.setattr(verifier, "FINISH_SECONDS", 0.5)
     v = verifier.verify(example("full_marks", "06_image_captioning"), "06_image_captioning")
-    b = v["build_captioner"]
-    assert b["verified"] and b["points"] == 0
-    assert "checking what it returned took over 0.5 s" in b["message"]
-    assert v["bleu"]["points"] == 2 and v["convlstm_cell_forward"]["points"] == 3
+    b = v.verdicts["build_captioner"]
+    assert b.verified and b.points == 0
+    assert "checking what it returned took over 0.5 s" in b.message
+    assert v.verdicts["bleu"].points == 2 and v.verdicts["convlstm_cell_forward"].points == 3
+
+
+def test_records_travel_as_json_and_refuse_what_they_do_not_know():
+    """A Verification survives its JSON form; a field of the wrong type is refused, naming it."""
+    from rnnkit.grading.verify.records import Verdict, Verification
+    v = Verification({"rnn_forward": Verdict("rnn_forward", 0, 2, message="m", mistake="tanh forgotten")},
+                     cells=["NameError: x"], suspicious=["reads files"])
+    back = Verification.from_json(json.loads(json.dumps(v.to_json())))
+    assert back == v and back.verdicts["rnn_forward"].mistake == "tanh forgotten"
+    assert Verification.from_json({"verdicts": {}, "from a newer grader": 1}) == Verification({})
+    with pytest.raises(ValueError, match="Verdict.points: expected float, got 'two'"):
+        Verdict.from_json({"exercise": "e", "points": "two", "max": 2})
+    with pytest.raises(ValueError, match="Verdict.passed: expected bool"):
+        Verdict.from_json({"exercise": "e", "points": 0, "max": 2, "passed": "yes"})
+
+
+def test_the_report_names_the_mistake_of_the_verdict():
+    """The report's note is the mistake the verification verdict names, not the printed text;
+    without a verified failing verdict it falls back to what the cell printed."""
+    from rnnkit.grading.reports import grade_sheet
+    from rnnkit.grading.verify.records import Verdict
+    printed = "tanh forgotten"
+    named = Verdict("rnn_forward", 0, 2, message="rnn_forward does not match", mistake="dh0 swapped")
+    assert grade_sheet.note(named, printed) == "dh0 swapped"
+    unnamed = Verdict("rnn_forward", 0, 2, message="CheckFailed\nrnn_forward returned None")
+    assert grade_sheet.note(unnamed, printed) == "rnn_forward returned None"
+    assert grade_sheet.note(Verdict("rnn_forward", 0, 2, verified=False), printed) == printed
+    assert grade_sheet.note(Verdict("rnn_forward", 2, 2, passed=True), printed) == printed
+    assert grade_sheet.note(None, printed) == printed

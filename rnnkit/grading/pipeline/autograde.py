@@ -17,11 +17,13 @@ This process is the gradebook's single writer: workers never open it. A submissi
 execution or recording fails is reported with a one-line reason; the batch goes on.
 """
 import os
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
 from rnnkit.grading import workspace
 from rnnkit.grading.pipeline import case_seeds
+from rnnkit.grading.pipeline.records import Job, JobResult
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Outcome:
     phases: dict = field(default_factory=dict)    # phase name -> seconds, for the bench and notes
     flags: list = field(default_factory=list)     # for the instructor: verified score differs...
     verified: dict = field(default_factory=dict)  # exercise -> (in-notebook, verified) points
+    verdicts: dict = field(default_factory=dict)  # exercise -> its verify.records.Verdict
     seed: int = None                              # the batch's seed: its hidden cases (case_seeds)
 
 
@@ -114,53 +117,56 @@ def _replay_class():
     return Replay
 
 
-def apply_verification(db_url, student, assignment, verdicts, scores=None):
+def apply_verification(db_url, student, assignment, verification, scores=None):
     """Make the verified points count where they differ from the in-notebook ones.
 
     Args:
+        verification: the pass's verify.records.Verification.
         scores: a dict to fill with {exercise name: (in-notebook points, verified points)}
             for each verified exercise the gradebook holds a grade of.
 
     Returns one-line flags: each exercise whose score changed, each that could not be verified
-    (verify.Unverifiable), a failed verification run, and solution cells that do what honest ones
-    do not (verify.suspicious).
+    (verifier.Unverifiable), a failed verification run, and solution cells that do what honest
+    ones do not (verifier.suspicious).
     """
     from nbgrader.api import Gradebook, MissingEntry
     from rnnkit.grading import keys
     flags = []
-    if verdicts.get("_error"):
-        flags.append(f"verification: {verdicts['_error']}")
-    flags += [f"suspicious: {s}" for s in verdicts.get("_suspicious", [])]
+    if verification.error:
+        flags.append(f"verification: {verification.error}")
+    flags += [f"suspicious: {s}" for s in verification.suspicious]
     scores = {} if scores is None else scores
     with Gradebook(db_url) as gb:
         for e in keys.for_notebook(assignment):
-            v = verdicts.get(e.name)
-            if v and v.get("unverified"):
+            v = verification.verdicts.get(e.name)
+            if v and v.unverified:
                 flags.append(f"{e.name}: not verified, the in-notebook score stands "
-                             f"({v['unverified'][:160]})")
-            if not v or not v.get("verified"):
+                             f"({v.unverified[:160]})")
+            if not v or not v.verified:
                 continue
             try:
                 grade = gb.find_grade(e.grade_id, assignment, assignment, student)
             except MissingEntry:
                 continue
             if grade.auto_score is not None:
-                scores[e.name] = (grade.auto_score, v["points"])
-            if grade.auto_score is None or abs(grade.auto_score - v["points"]) < 1e-9:
+                scores[e.name] = (grade.auto_score, v.points)
+            if grade.auto_score is None or abs(grade.auto_score - v.points) < 1e-9:
                 continue
-            why = v["message"].splitlines()
+            why = v.message.splitlines()
             flags.append(f"{e.name}: in-notebook {grade.auto_score:g}/{e.points}, verified "
-                         f"{v['points']:g}/{e.points} ({(why[-1] if len(why) > 1 else why[0]).strip()[:140]})")
-            grade.auto_score = v["points"]
+                         f"{v.points:g}/{e.points} ({(why[-1] if len(why) > 1 else why[0]).strip()[:140]})")
+            grade.auto_score = v.points
         gb.db.commit()
     return flags
 
 
 def _record(pipeline, nbapi, result, feedback, outcome):
-    """Grades of one executed notebook into the gradebook (+ feedback); returns '' or a reason."""
+    """Grades of one executed notebook (a records.JobResult) into the gradebook (+ feedback);
+    returns '' or a reason."""
     import nbformat
-    student, assignment, notebook = result["key"]
-    _EXECUTED[(student, assignment, notebook)] = nbformat.reads(result["notebook"], as_version=4)
+    student, assignment = result.key
+    notebook = assignment
+    _EXECUTED[(student, assignment, notebook)] = nbformat.reads(result.notebook, as_version=4)
     try:
         with workspace.silenced():
             done = nbapi.autograde(assignment, student, force=True, create=True)
@@ -168,9 +174,10 @@ def _record(pipeline, nbapi, result, feedback, outcome):
             return "autograde failed: " + _last_line(done.get("error") or done.get("log"))
     finally:
         _EXECUTED.pop((student, assignment, notebook), None)
-    if result.get("verified") is not None:
-        outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment, result["verified"],
-                                            scores=outcome.verified)
+    if result.verification is not None:
+        outcome.verdicts = dict(result.verification.verdicts)
+        outcome.flags += apply_verification(pipeline.coursedir.db_url, student, assignment,
+                                            result.verification, scores=outcome.verified)
     case_seeds.record(pipeline.coursedir.db_url, student, assignment, outcome.seed)
     if feedback:
         with workspace.silenced():
@@ -235,6 +242,7 @@ class _LocalWorkers:
         # overlaps the batch's preparation. Forked ones start at once, but only after the
         # forkserver has imported everything: in run(), not to block this process meanwhile.
         self.pool = self._new_pool() if self.context.get_start_method() == "spawn" else None
+        self.warm = self.zygote is not None     # what the jobs ask for (records.Job.warm_kernels)
         self.where = f"{jobs} local worker{'s' * (jobs > 1)}" + (", warm kernels" if self.zygote else "")
 
     def _new_pool(self):
@@ -257,7 +265,7 @@ class _LocalWorkers:
             self.pool = self._new_pool()
         pending = list(jobs)
         for attempt in range(2):        # a worker process that dies takes its pool down: one retry
-            futures = {self.pool.submit(_execute, job): job for job in pending}
+            futures = {self.pool.submit(_execute, job.to_json()): job for job in pending}
             pending = []
             for future in concurrent.futures.as_completed(futures):
                 if attempt == 0 and isinstance(future.exception(), BrokenProcessPool):
@@ -307,7 +315,7 @@ class _DaskWorkers:
         except ImportError:
             raise SystemExit("--scheduler needs Dask: pip install 'distributed'")
         self.client = Client(address, timeout="20s")
-        self.use_zygote = use_zygote
+        self.warm = use_zygote      # each worker starts its own pool on its first job
         self.notebooks = list(notebooks)    # what each worker's own zygote prepares
         n = len(self.client.scheduler_info().get("workers", {}))
         self.where = f"Dask scheduler {address} ({n} worker{'s' * (n != 1)})"
@@ -316,25 +324,13 @@ class _DaskWorkers:
         from distributed import as_completed
         futures = {}
         for job in jobs:
-            own = dict(job, zygote=self.use_zygote, prepare=self.notebooks)
-            futures[self.client.submit(_execute, own, pure=False)] = job
+            own = dataclasses.replace(job, prepare=self.notebooks)
+            futures[self.client.submit(_execute, own.to_json(), pure=False)] = job
         for future in as_completed(futures):
             yield _result_of(future, futures[future])
 
     def close(self):
         self.client.close()
-
-
-def _joined(first, second):
-    """One result from a submission's execute and verify results (either may come first)."""
-    parts = {p.get("kind", "execute"): p for p in (first, second) if p is not None}
-    result = dict(parts.get("execute") or {"key": second["key"], "notebook": None,
-                                           "error": "no execution result"})
-    if "verify" in parts:
-        result["phases"] = dict(result.get("phases", {}), **parts["verify"].get("phases", {}))
-        result["verified"] = parts["verify"].get("verified") or {
-            "_error": f"the verification run failed ({parts['verify'].get('error', 'no result')})"}
-    return result
 
 
 def _quiet_worker(sandbox_control=None, environment=None):
@@ -377,11 +373,15 @@ def _execute(job):
 
 
 def _result_of(future, job):
+    """The records.JobResult of `job` from its finished future; never raises."""
     try:
-        return future.result()
+        data = future.result()
     except Exception as exc:  # the worker itself died (not the kernel): report, go on
-        return {"key": job["key"], "kind": job.get("kind", "execute"), "notebook": None, "phases": {},
-                "error": f"grading worker failed: {type(exc).__name__}: {exc}"[:300]}
+        return JobResult.failed(job, f"grading worker failed: {type(exc).__name__}: {exc}")
+    try:
+        return JobResult.from_json(data)
+    except (ValueError, TypeError) as exc:
+        return JobResult.failed(job, f"its result could not be read ({exc})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def _heaviest_first(queue):
     The sort is stable: a submission's execute and verify jobs stay side by side.
     """
     order = {name: i for i, name in enumerate(workspace.assignments())}
-    return sorted(queue, key=lambda job: -order.get(job["key"][1], 0))
+    return sorted(queue, key=lambda job: -order.get(job.assignment, 0))
 
 
 def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify, seed):
@@ -467,30 +467,29 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             outcomes[(s.student, s.assignment)].problem = "autograde failed: " + _last_line(str(exc))
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
-        key = [s.student, s.assignment, s.assignment]
-        queue.append({"key": key, "notebook": notebook, "config": pipeline.execute_config, "seed": seed})
+        queue.append(Job(s.student, s.assignment, notebook, config=dict(pipeline.execute_config),
+                         seed=seed, warm_kernels=workers.warm))
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
-            queue.append({"key": key, "notebook": notebook, "kind": "verify", "seed": seed})
+            queue.append(Job(s.student, s.assignment, notebook, kind="verify", seed=seed))
 
     queue = _heaviest_first(queue)
     from rnnkit.grading.reports.feedback import FeedbackExporter
     nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
                           GenerateFeedback__exporter_class=FeedbackExporter)
-    done = failed = len(gradable) - sum(job.get("kind") != "verify" for job in queue)
+    done = failed = len(gradable) - sum(job.kind != "verify" for job in queue)
     halves = {}         # (student, assignment) -> the first result of its two jobs
     if progress:
         progress(done, len(gradable), failed, where=workers.where)
     for part in workers.run(queue):
-        student, assignment, _ = part["key"]
-        if verify and (student, assignment) not in halves:
-            halves[(student, assignment)] = part
+        if verify and part.key not in halves:
+            halves[part.key] = part
             continue
-        result = _joined(halves.pop((student, assignment), None), part)
-        outcome = outcomes[(student, assignment)]
-        outcome.phases.update(result.get("phases", {}))
-        outcome.flags += result.get("flags", [])
-        if result["notebook"] is None:
-            outcome.problem = "autograde failed: " + result["error"]
+        result = JobResult.joined(halves.pop(part.key, None), part)
+        outcome = outcomes[part.key]
+        outcome.phases.update(result.phases)
+        outcome.flags += result.flags
+        if result.notebook is None:
+            outcome.problem = "autograde failed: " + result.error
         else:
             t = time.perf_counter()
             problem = _record(pipeline, nbapi, result, feedback, outcome)

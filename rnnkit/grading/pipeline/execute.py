@@ -1,24 +1,10 @@
 """The worker's jobs: execute one sanitized notebook the way `nbgrader autograde` does, or verify
-it; return plain data.
-
-A job is a dict that crosses process (and, with Dask, machine) boundaries as JSON-able data:
-    {"key": [student, assignment, notebook], "notebook": <nbformat JSON string>,
-     "kind": "execute" (the default) or "verify",
-     "config": {"timeout": ..., "interrupt_on_timeout": ..., ...},
-     "seed": the batch's seed, from which the hidden cases are drawn (None: as declared),
-     "prepare": [the batch's notebooks: a Dask worker's own zygote computes their check references]}
-An execute job's result:
-    {"key": ..., "kind": "execute", "notebook": <executed JSON string> or None,
-     "error": "" or one line, "phases": {"kernel start": s, "imports": s, "cells": s},
-     "flags": [...], "host": name}
-A verify job's result (the two jobs of a submission are independent: they run side by side):
-    {"key": ..., "kind": "verify", "verified": verify.verify()'s verdicts, "phases": {"verify": s},
-     "host": name}
+it. A job arrives, and its result leaves, as JSON-able data (records.Job, records.JobResult).
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
 environment, in a scratch working directory; the kernel is confined (kernel_jail.py: its own uid,
-rlimits, Landlock; `"jail": False` in the job to skip) and the output kept per cell is capped.
+rlimits, Landlock; Job.jail False to skip) and the output kept per cell is capped.
 The verification pass (verifier.py) is a job of its own: the same solution code runs again in a
 sandbox, beside the execution, and its verdicts come back in its result. Kernels come from a
 zygote (see kernel_pool.py) when one is running: the coordinator starts one per machine for local
@@ -186,64 +172,69 @@ def _jail_dirs(scratch, use_jail):
 
 
 def run_job(job):
-    """Run an execute or a verify job (see the module docstring); never raises."""
-    return verify_job(job) if job.get("kind") == "verify" else execute_job(job)
+    """Run a job (records.Job as JSON); its records.JobResult as JSON. Never raises."""
+    from rnnkit.grading.pipeline.records import Job
+    job = Job.from_json(job)
+    result = verify_job(job) if job.kind == "verify" else execute_job(job)
+    return result.to_json()
 
 
 def verify_job(job):
-    """The verification pass's verdicts on `job["notebook"]` (verifier.py); never raises."""
+    """The verification pass's verdicts on `job.notebook` (verifier.py); never raises."""
     global _references_fetched
-    result = {"key": job["key"], "kind": "verify", "phases": {}, "host": socket.gethostname()}
+    from rnnkit.grading.pipeline.records import JobResult
+    from rnnkit.grading.verify.records import Verification
+    result = JobResult(job.student, job.assignment, "verify", host=socket.gethostname())
     t = time.time()
     try:
         from rnnkit.grading.isolation import kernel_pool
         from rnnkit.grading.verify.verifier import verify
         # The grader's checks use the references the zygote prepared, once it has them.
         _references_fetched = _references_fetched or kernel_pool.fetch_prepared()
-        result["verified"] = verify(job["notebook"], job["key"][1], seed=job.get("seed"))
+        result.verification = verify(job.notebook, job.assignment, seed=job.seed)
     except Exception as exc:
         text = str(exc).strip().splitlines()
-        result["verified"] = {"_error": f"the verification run failed ({type(exc).__name__}: "
-                                        f"{text[-1] if text else ''})"[:200]}
-    result["phases"]["verify"] = time.time() - t
+        result.verification = Verification.failed(f"the verification run failed ({type(exc).__name__}: "
+                                                  f"{text[-1] if text else ''})")
+    result.phases["verify"] = time.time() - t
     return result
 
 
 def execute_job(job):
-    """Execute `job["notebook"]` with nbgrader's Execute preprocessor; never raises."""
+    """Execute `job.notebook` with nbgrader's Execute preprocessor; never raises."""
     import nbformat
     from traitlets.config import Config
     from rnnkit import registry
     from rnnkit.grading import workspace
-    result = {"key": job["key"], "kind": "execute", "notebook": None, "error": "", "phases": {},
-              "host": socket.gethostname()}
+    from rnnkit.grading.pipeline.records import JobResult
+    result = JobResult(job.student, job.assignment, "execute", host=socket.gethostname())
     scratch = tempfile.mkdtemp(prefix="rnnkit-exec-")
     saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", registry.HIDDEN_SEED_VARIABLE)}
     try:
         workspace.put_venv_on_path()
-        _ensure_zygote(job.get("zygote", True), job.get("prepare", ()), job.get("seed"))
+        _ensure_zygote(job.warm_kernels, job.prepare, job.seed)
         from rnnkit.grading.isolation.kernel_pool import ForkKernelManager
-        workdir = _jail_dirs(scratch, job.get("jail", True)) or scratch
-        nb = nbformat.reads(job["notebook"], as_version=4)
-        config = Config({"Execute": dict(job.get("config", {}))})
+        workdir = _jail_dirs(scratch, job.jail) or scratch
+        nb = nbformat.reads(job.notebook, as_version=4)
+        config = Config({"Execute": dict(job.config)})
         os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
         # The hidden tests in the kernel draw the batch's cases (registry.hidden).
-        if job.get("seed") is not None:
-            os.environ[registry.HIDDEN_SEED_VARIABLE] = str(job["seed"])
+        if job.seed is not None:
+            os.environ[registry.HIDDEN_SEED_VARIABLE] = str(job.seed)
         else:
             os.environ.pop(registry.HIDDEN_SEED_VARIABLE, None)
         started = time.time()
         execute = _grading_execute()(config=config, kernel_manager_class=ForkKernelManager)
         nb, _ = execute(nb, {"metadata": {"path": workdir}})
-        result["phases"] = _phases(nb, started, time.time())
-        result["flags"] = _alarms(nb)
+        result.phases = _phases(nb, started, time.time())
+        result.flags = _alarms(nb)
         if execute.died_at is not None:
-            result["flags"].append(f"the kernel died in cell {execute.died_at + 1}: "
-                                   "the cells from there on score 0 in the notebook")
-        result["notebook"] = nbformat.writes(nb)
+            result.flags.append(f"the kernel died in cell {execute.died_at + 1}: "
+                                "the cells from there on score 0 in the notebook")
+        result.notebook = nbformat.writes(nb)
     except Exception as exc:  # reported per submission; the batch goes on
         text = str(exc).strip().splitlines()
-        result["error"] = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
+        result.error = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
     finally:
         from rnnkit.grading.isolation import kernel_jail
         os.environ.pop(kernel_jail.ENV, None)

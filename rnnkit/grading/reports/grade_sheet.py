@@ -39,7 +39,8 @@ def columns(assignment):
 
 
 def diagnose(error_value):
-    """The short note for a failed test cell, from the error it printed."""
+    """The short note for a failed test cell, from the error it printed: where no verdict names
+    the mistake (the pass was off, or could not verify the exercise)."""
     text = error_value or ""
     match = _MISTAKE.search(text)
     if match:
@@ -48,6 +49,14 @@ def diagnose(error_value):
         return "not implemented"
     first = text.strip().splitlines()[1:2] or text.strip().splitlines()[:1]
     return (first[0].strip()[:90] if first else "failed")
+
+
+def note(verdict, printed):
+    """The note for an exercise that lost points: the mistake its verification verdict names (or
+    the verdict's message, shortened), else `printed`, the note from what its test cell printed."""
+    if verdict is not None and verdict.verified and not verdict.passed:
+        return verdict.mistake or diagnose(verdict.message)
+    return printed
 
 
 def _cell_notes(root, student, assignment):
@@ -75,6 +84,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     flags = {(o.student, o.assignment): list(o.flags) for o in outcomes}
     verified = {(o.student, o.assignment): dict(getattr(o, "verified", {})) for o in outcomes}
     seeds = {(o.student, o.assignment): getattr(o, "seed", None) for o in outcomes}
+    verdicts = {(o.student, o.assignment): dict(getattr(o, "verdicts", {})) for o in outcomes}
     rows = []
     with Gradebook(workspace.db_url(root)) as gb:
         for s in submissions:
@@ -99,6 +109,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 rows.append(row)
                 continue
             notes = _cell_notes(root, s.student, s.assignment)
+            checked = verdicts.get((s.student, s.assignment), {})
             for grade in nb.grades:
                 gid = grade.cell.name
                 name, _ = cols.get(gid, (gid, grade.max_score))
@@ -107,7 +118,8 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
                 if grade.needs_manual_grade:
                     row.notes[name] = "needs manual grading (formgrader)"
                 elif (grade.score or 0) < grade.max_score:
-                    row.notes[name] = notes.get(gid, "not answered" if gid not in cols else "failed")
+                    row.notes[name] = note(checked.get(name),
+                                           notes.get(gid, "not answered" if gid not in cols else "failed"))
             rows.append(row)
     return rows
 

@@ -21,12 +21,14 @@ this process finishes (counts the samples; loads the model with safe_mode, probe
 scores it). A model that safe_mode cannot load (a subclassed model, a custom or Lambda layer) is
 not verified: its in-notebook result stands, `verified` is False and `unverified` says why.
 """
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
 
 from rnnkit.grading.verify import protocol
+from rnnkit.grading.verify.records import Verdict, Verification
 
 # What a run needs is imported before it starts: the sandbox cannot read rnnkit/grading.
 PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.views",
@@ -245,11 +247,9 @@ def verify(notebook, assignment, limits=None, seed=None):
         seed: the grading batch's seed: the hidden cases are drawn from it (None: as declared).
 
     Returns:
-        {exercise name: {"points": earned, "max": points, "passed": bool, "message": str,
-                         "verified": bool, "unverified": why not (when it could not be)}};
-        plus "_cells" (the errors the notebook's cells raised there, one line each),
-        "_suspicious" (solution cells doing what honest ones do not, see suspicious()) and
-        "_error" (one line) when the run itself failed.
+        A records.Verification: a Verdict per exercise (its points, message and the mistake
+        named), the errors the notebook's cells raised there (one line each), the solution cells
+        doing what honest ones do not (suspicious()) and, when the run itself failed, why.
     """
     import nbformat
     import numpy as np
@@ -258,9 +258,9 @@ def verify(notebook, assignment, limits=None, seed=None):
     from rnnkit.grading.isolation import solution_sandbox
     nb = nbformat.reads(notebook, as_version=4) if isinstance(notebook, str) else notebook
     exercises = keys.drawn(assignment, seed)
-    verdicts = {e.name: {"points": 0, "max": e.points, "passed": False, "message": "not run",
-                         "verified": e.runner is None or e.collect is not None} for e in exercises}
-    verdicts["_suspicious"] = suspicious(nb)
+    verdicts = {e.name: Verdict(e.name, 0, e.points, verified=e.runner is None or e.collect is not None)
+                for e in exercises}
+    verification = Verification(verdicts, suspicious=suspicious(nb))
     work = tempfile.mkdtemp(prefix="rnnkit-verify-")
     inputs, outputs = os.path.join(work, "in"), os.path.join(work, "out")
     os.makedirs(inputs)
@@ -277,27 +277,28 @@ def verify(notebook, assignment, limits=None, seed=None):
         try:
             with open(os.path.join(outputs, protocol.RETURNED), encoding="utf-8") as f:
                 report = json.load(f)
-            verdicts["_cells"] = [e for e in report.get("cells", []) if e][:20]
+            verification.cells = [e for e in report.get("cells", []) if e][:20]
             keys = _expected_arrays(report)
             arrays = solution_sandbox.read_arrays(os.path.join(outputs, protocol.RETURNED_ARRAYS),
                                          {k: (None, None) for k in keys}) if keys else {}
         except (OSError, ValueError) as exc:
             why = run.reason or (f"exit status {run.exit_status}" if run.exit_status else str(exc))
-            verdicts["_error"] = f"the verification run gave no result ({why})"[:200]
-            return verdicts
+            verification.error = f"the verification run gave no result ({why})"[:200]
+            return verification
         for e in exercises:
             entry = report.get("exercises", {}).get(e.name)
             if e.runner is not None and e.collect is None:
-                verdicts[e.name]["message"] = "checked by a runner: the in-notebook result stands"
+                verdicts[e.name].message = "checked by a runner: the in-notebook result stands"
                 continue
             if not entry or len(entry.get("returned", [])) != len(e.cases):
-                verdicts[e.name]["message"] = "no result for this function"
+                verdicts[e.name].message = "no result for this function"
                 continue
             try:
                 returned = [_decode(enc, arrays, e, outputs) for enc in entry["returned"]]
             except Unverifiable as exc:
-                verdicts[e.name].update(verified=False, unverified=str(exc),
-                                        message=f"not verified: {exc}; the in-notebook result stands")
+                verdicts[e.name] = dataclasses.replace(
+                    verdicts[e.name], verified=False, unverified=str(exc),
+                    message=f"not verified: {exc}; the in-notebook result stands")
                 continue
             if e.collect is not None:
                 returned = [_finish(e, c, r) for c, r in zip(e.cases, returned)]
@@ -306,9 +307,10 @@ def verify(notebook, assignment, limits=None, seed=None):
             for hidden in (False, True):
                 picked = [(c, r) for c, r in zip(e.cases, returned) if c.hidden == hidden]
                 results.append(checks.judge(e, [c for c, _ in picked], [r for _, r in picked], calls))
-            passed = all(r.passed for r in results)
-            message = next((r.message for r in results if not r.passed), results[0].message)
-            verdicts[e.name].update(points=e.points if passed else 0, passed=passed, message=message)
-        return verdicts
+            failed = next((r for r in results if not r.passed), None)
+            verdicts[e.name] = dataclasses.replace(
+                verdicts[e.name], points=0 if failed else e.points, passed=failed is None,
+                message=(failed or results[0]).message, mistake=failed.mistake if failed else "")
+        return verification
     finally:
         shutil.rmtree(work, ignore_errors=True)
