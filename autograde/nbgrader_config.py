@@ -28,7 +28,8 @@ c.Execute.interrupt_on_timeout = True
 # A graded cell the student deleted is put back from the gradebook and graded (nbgrader's
 # default would leave the exercise without a test); the intake lists it for the instructor.
 c.OverwriteCells.add_missing_cells = True
-# ... which needs every cell's nbgrader metadata to name a grade_id: see rnnkit/grading/pipeline/preprocessors.py.
+# ... which needs every cell's nbgrader metadata to name a grade_id: see
+# rnnkit/grading/pipeline/preprocessors.py.
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,  # noqa: E402
                                     OverwriteCells, OverwriteKernelspec)
 from rnnkit.grading.pipeline.preprocessors import DropOrphanMetadata  # noqa: E402

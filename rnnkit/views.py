@@ -2,9 +2,9 @@
 
 A view is what the student package knows of a notebook's exercises: the contract of each, its
 visible cases with their inputs, what the Keras reference returned on them and what each catalogued
-mistake returned. `rnnkit release` writes the views from the answer keys (rnnkit.grading.release.views);
-this module reads them (get, for_notebook). The same encoding carries a case's inputs into the
-grader's sandbox.
+mistake returned. `rnnkit release` writes the views from the answer keys
+(rnnkit.grading.release.views); this module reads them (get, for_notebook). The same encoding
+carries a case's inputs into the grader's sandbox.
 
 Encoding of a value (`encode`, `decode`):
     {"t": "none"} | {"t": "number", "v": n} | {"t": "str", "v": s} | {"t": "array", "k": key}

@@ -70,7 +70,7 @@ def _intake(args, scratch):
     source = os.path.abspath(args.source or os.path.join(args.root, "submitted"))
     if os.path.isfile(source):
         collected = lms.from_zip(source, scratch, assignment=args.assignment, pattern=args.pattern,
-                                     known=workspace.assignments())
+                                 known=workspace.assignments())
         for skipped in collected.skipped:
             _say(f"skipped {skipped.source}: {skipped.reason}")
         _say(f"collected {len(collected.notebooks)} notebooks from {os.path.basename(source)}")
@@ -91,10 +91,10 @@ def _phase_summary(outcomes):
 
 def cmd_grade(args):
     import tempfile
-    from rnnkit.grading.pipeline import autograde
-    from rnnkit.grading.reports import class_report, grade_sheet
     from rnnkit.grading.intake import staging
+    from rnnkit.grading.pipeline import autograde
     from rnnkit.grading.pipeline.progress import Progress
+    from rnnkit.grading.reports import class_report, grade_sheet
     root = args.root = os.path.abspath(args.root)
     saved_url = os.environ.get(workspace.DB_URL_ENV)
     if args.db_url:

@@ -1,1 +1,1 @@
-"""Submissions in: an LMS's download unpacked (lms), a submitted/ tree checked and staged (staging)."""
+"""Submissions in: an LMS's download unpacked (lms); a submitted/ tree checked, staged (staging)."""

@@ -44,10 +44,12 @@ def _release_graded(assignment, course_dir):
         return {}
     key = (os.path.realpath(path), os.stat(path).st_mtime_ns)
     if key not in _RELEASES:
-        nb = nbformat.read(path, as_version=4)
-        _RELEASES[key] = {c.metadata["nbgrader"]["grade_id"]: (c.cell_type, c.source.strip(),
-                                                                not c.metadata["nbgrader"].get("solution"))
-                          for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+        graded = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                graded[meta["grade_id"]] = (cell.cell_type, cell.source.strip(), not meta.get("solution"))
+        _RELEASES[key] = graded
     return _RELEASES[key]
 
 

@@ -7,8 +7,8 @@ allocate until the machine stops. The worker names a policy in the kernel's envi
     os.environ.update(kernel_jail.policy_env(workdir, tmpdir))
 
 and the process that becomes the kernel (forked by the zygote, or started cold through
-`python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...`) calls confine()
-while it still has one thread, before ipykernel opens its sockets. Each protection is applied
+`python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...`)
+calls confine() while it still has one thread, before ipykernel opens its sockets. Each protection is applied
 when the system allows it and skipped (named in the result's `missing`) when not:
 
     rlimits     data memory (RLIMIT_DATA; TensorFlow maps far more address space than it uses),
@@ -173,27 +173,11 @@ def confine(argv=()):
     return protections, missing
 
 
-def kill_and_reap_all():
-    """Kill every process this one may signal (kill(-1)) and reap its children.
-
-    Only where each such process is the submission's: a kernel with a uid of its own, or the
-    init of the sandbox's PID namespace. What a cell started and left running (a fork bomb's
-    sleepers) would otherwise hold the process limit, and no thread could start in the next
-    cells. Zombies count too.
-    """
-    import signal
-    from rnnkit.grading.isolation.processes import reap_children
-    try:
-        os.kill(-1, signal.SIGKILL)         # every process it may signal but itself
-    except OSError:
-        pass
-    reap_children()
-
-
 def after_each_cell(shell):
     """In a confined kernel with a uid of its own: end what each cell left running (IPython's
     post_run_cell event). A no-op elsewhere: kill(-1) as a shared uid would reach the grader."""
     if os.getuid() >= UID_BASE and os.getuid() == kernel_uid(os.getpid()):
+        from rnnkit.grading.isolation.processes import kill_and_reap_all
         shell.events.register("post_run_cell", lambda *_: kill_and_reap_all())
 
 

@@ -6,8 +6,8 @@ ipykernel and rnnkit, runs no TensorFlow op (so no thread pool exists yet), and 
 child per kernel asked for. Each child is a new process with its own copy of memory, so nothing
 one submission does reaches another; it becomes an ordinary ipykernel on the connection file it
 was given, with the requester's stdin/stdout/stderr, working directory and environment, confined
-first when that environment names a kernel jail (kernel_jail.py; then, as root, whatever runs as the
-kernel's uid is killed when the kernel ends).
+first when that environment names a kernel jail (kernel_jail.py; then, as root, whatever runs as
+the kernel's uid is killed when the kernel ends).
 
 Asked to prepare notebooks, the zygote also has a first child compute the Keras references of
 those notebooks' hidden cases, drawn for the batch's seed (checks.prepare), and keeps them: the
@@ -20,7 +20,8 @@ Pieces:
     python -m rnnkit.grading.isolation.kernel_pool launch -f CONNECTION_FILE [kernel args]
                               the tiny process jupyter_client starts and watches: it asks the
                               zygote for a kernel, forwards signals to it and exits with its status
-    python -m rnnkit.grading.isolation.kernel_pool serve SOCKET [--seed S] [NOTEBOOK ...]   the server itself
+    python -m rnnkit.grading.isolation.kernel_pool serve SOCKET [--seed S] [NOTEBOOK ...]
+                              the server itself
 
 Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
 starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
@@ -38,7 +39,7 @@ from rnnkit.grading.isolation import kernel_jail
 from rnnkit.grading.isolation.processes import await_ready, die_with_parent, preload, stop_process
 
 ENV = "RNNKIT_ZYGOTE"           # path of the zygote's Unix socket
-_COLD_JAIL = ["-m", "rnnkit.grading.isolation.kernel_jail"]  # a cold kernel's command: python + this + ...
+_COLD_JAIL = ["-m", "rnnkit.grading.isolation.kernel_jail"]  # a cold kernel: python + this + ...
 _PRELOAD = ("tensorflow", "keras", "numpy", "matplotlib", "matplotlib.pyplot", "IPython",
             "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "sqlite3",
             "matplotlib_inline.backend_inline",

@@ -57,8 +57,8 @@ import threading
 import time
 
 from rnnkit.grading.isolation import linux
-from rnnkit.grading.isolation.processes import (await_ready, die_with_parent, preload as preload_modules,
-                                                   reap_children, stop_process)
+from rnnkit.grading.isolation.processes import await_ready, die_with_parent, reap_children, stop_process
+from rnnkit.grading.isolation.processes import preload as preload_modules
 
 DEFAULT_PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime")
 # The environment a run sees: named variables only, so RNNKIT_DB_URL, PGPASSWORD and the like

@@ -17,9 +17,8 @@ This process is the gradebook's single writer: workers never open it. A submissi
 execution or recording fails is reported with a one-line reason; the batch goes on.
 """
 import os
-import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rnnkit.grading import workspace
 from rnnkit.grading.pipeline import case_seeds
@@ -227,16 +226,16 @@ class _LocalWorkers:
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, usable_cores() // jobs)))
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
-            self.zygote = kernel_pool.Zygote(os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock"),
-                                        wait=False, prepare=notebooks, seed=seed)
+            socket_path = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock")
+            self.zygote = kernel_pool.Zygote(socket_path, wait=False, prepare=notebooks, seed=seed)
             os.environ.update(self.zygote.env())
         self.jobs = jobs
         self.sandbox = None
         if verify:      # one sandbox server for all the workers (the verification pass)
             from rnnkit.grading.isolation import solution_sandbox
-            from rnnkit.grading.verify import verifier as verification
-            self.sandbox = solution_sandbox.Sandbox(verification.PRELOAD, wait=False,
-                                           env={"NBGRADER_EXECUTION": "autograde"})
+            from rnnkit.grading.verify import verifier
+            self.sandbox = solution_sandbox.Sandbox(verifier.PRELOAD, wait=False,
+                                                    env={"NBGRADER_EXECUTION": "autograde"})
         self.context = _worker_context()
         # Spawned workers import what they need as they start: start them now, so that this
         # overlaps the batch's preparation. Forked ones start at once, but only after the
@@ -324,7 +323,7 @@ class _DaskWorkers:
         from distributed import as_completed
         futures = {}
         for job in jobs:
-            own = dataclasses.replace(job, prepare=self.notebooks)
+            own = replace(job, prepare=self.notebooks)
             futures[self.client.submit(_execute, own.to_json(), pure=False)] = job
         for future in as_completed(futures):
             yield _result_of(future, futures[future])

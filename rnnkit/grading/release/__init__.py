@@ -1,1 +1,2 @@
-"""What students receive: the course release and its views, install cell, bundle and examples."""
+"""What students receive (the release and its views, install cell and bundle) and the example
+submissions graded by `make demo`."""

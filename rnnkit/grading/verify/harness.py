@@ -1,6 +1,6 @@
 """Inside the sandbox: run a submission's solution code, call each graded function on every case,
-write down what came back. Nothing here decides a grade (verifier.py does, outside), and nothing here
-knows an answer: the cases arrive as data (their inputs only), and the answer keys are neither
+write down what came back. Nothing here decides a grade (verifier.py does, outside), and nothing
+here knows an answer: the cases arrive as data (their inputs only), and the answer keys are neither
 loaded nor readable in the sandbox.
 
 Each cell and each call fails alone: it gets CELL_SECONDS, its prints are dropped, os._exit
@@ -127,9 +127,9 @@ def _end_leftovers():
     """As the init of the sandbox's PID namespace: kill and reap what a cell or call left running.
     Nowhere else: kill(-1) would reach other processes."""
     import os
-    from rnnkit.grading.isolation import kernel_jail
+    from rnnkit.grading.isolation.processes import kill_and_reap_all
     if os.getpid() == 1:
-        kernel_jail.kill_and_reap_all()
+        kill_and_reap_all()
 
 
 class _ExitRefused(RuntimeError):

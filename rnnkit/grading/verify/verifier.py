@@ -21,7 +21,6 @@ this process finishes (counts the samples; loads the model with safe_mode, probe
 scores it). A model that safe_mode cannot load (a subclassed model, a custom or Lambda layer) is
 not verified: its in-notebook result stands, `verified` is False and `unverified` says why.
 """
-import dataclasses
 import json
 import os
 import shutil
@@ -33,7 +32,7 @@ from rnnkit.grading.verify.records import Verdict, Verification
 # What a run needs is imported before it starts: the sandbox cannot read rnnkit/grading.
 PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "rnnkit.views",
            "rnnkit.exercises.*", "rnnkit.grading.verify.protocol", "rnnkit.grading.verify.harness",
-           "rnnkit.grading.isolation.kernel_jail")
+           "rnnkit.grading.isolation.processes")
 
 
 def _defines_only(source):
@@ -280,25 +279,25 @@ def verify(notebook, assignment, limits=None, seed=None):
             verification.cells = [e for e in report.get("cells", []) if e][:20]
             keys = _expected_arrays(report)
             arrays = solution_sandbox.read_arrays(os.path.join(outputs, protocol.RETURNED_ARRAYS),
-                                         {k: (None, None) for k in keys}) if keys else {}
+                                                  {k: (None, None) for k in keys}) if keys else {}
         except (OSError, ValueError) as exc:
             why = run.reason or (f"exit status {run.exit_status}" if run.exit_status else str(exc))
             verification.error = f"the verification run gave no result ({why})"[:200]
             return verification
         for e in exercises:
             entry = report.get("exercises", {}).get(e.name)
+            verdict = verdicts[e.name]
             if e.runner is not None and e.collect is None:
-                verdicts[e.name].message = "checked by a runner: the in-notebook result stands"
+                verdict.message = "checked by a runner: the in-notebook result stands"
                 continue
             if not entry or len(entry.get("returned", [])) != len(e.cases):
-                verdicts[e.name].message = "no result for this function"
+                verdict.message = "no result for this function"
                 continue
             try:
                 returned = [_decode(enc, arrays, e, outputs) for enc in entry["returned"]]
             except Unverifiable as exc:
-                verdicts[e.name] = dataclasses.replace(
-                    verdicts[e.name], verified=False, unverified=str(exc),
-                    message=f"not verified: {exc}; the in-notebook result stands")
+                verdict.verified, verdict.unverified = False, str(exc)
+                verdict.message = f"not verified: {exc}; the in-notebook result stands"
                 continue
             if e.collect is not None:
                 returned = [_finish(e, c, r) for c, r in zip(e.cases, returned)]
@@ -308,9 +307,9 @@ def verify(notebook, assignment, limits=None, seed=None):
                 picked = [(c, r) for c, r in zip(e.cases, returned) if c.hidden == hidden]
                 results.append(checks.judge(e, [c for c, _ in picked], [r for _, r in picked], calls))
             failed = next((r for r in results if not r.passed), None)
-            verdicts[e.name] = dataclasses.replace(
-                verdicts[e.name], points=0 if failed else e.points, passed=failed is None,
-                message=(failed or results[0]).message, mistake=failed.mistake if failed else "")
+            verdict.points, verdict.passed = (0, False) if failed else (e.points, True)
+            verdict.message = (failed or results[0]).message
+            verdict.mistake = failed.mistake if failed else ""
         return verification
     finally:
         shutil.rmtree(work, ignore_errors=True)
