@@ -58,7 +58,7 @@ def test_prepared_check_references_reach_the_kernels_and_the_worker(tmp_path, mo
     with kernel_pool.Zygote(str(tmp_path / "z.sock"), prepare=[notebook], seed=seed) as z:
         monkeypatch.setenv(kernel_pool.ENV, z.path)
         deadline = time.time() + 120
-        while not kernel_pool.fetch_prepared():
+        while not kernel_pool.fetch_prepared(z.path):
             assert time.time() < deadline, "the zygote never had the references"
             time.sleep(0.2)
         fetched = dict(checks._REFERENCES)

@@ -199,6 +199,27 @@ def test_jobs_and_results_travel_as_json_and_join_in_either_order():
     assert JobResult.joined(None, verified).error == "no execution result"
 
 
+def test_a_jobs_settings_reach_its_kernel_without_touching_the_workers_environment():
+    """The kernel starts with NBGRADER_EXECUTION=autograde and the batch's seed, built for it
+    alone: the worker's own environment is the same after the job as before."""
+    import json
+    from rnnkit import registry
+    from rnnkit.grading.pipeline import execute
+    from rnnkit.grading.pipeline.records import Job, JobResult
+    code = ("import os\n"
+            f"print(os.environ.get('NBGRADER_EXECUTION'), os.environ.get('{registry.HIDDEN_SEED_VARIABLE}'))")
+    notebook = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]))
+    before = dict(os.environ)
+    for seed, expected in [(11, "autograde 11"), (None, "autograde None")]:
+        job = Job("s1", "02_bptt", notebook, config={"timeout": 60}, seed=seed, warm_kernels=False,
+                  jail=False)
+        result = JobResult.from_json(json.loads(json.dumps(execute.run_job(job.to_json()))))
+        assert result.error == "" and result.notebook, result.error
+        cell = nbformat.reads(result.notebook, as_version=4).cells[0]
+        assert "".join(o.get("text", "") for o in cell.outputs).strip() == expected
+        assert dict(os.environ) == before
+
+
 def test_grading_processes_skip_an_unused_slow_import_and_still_validate_notebooks():
     """The CLI keeps jsonschema from compiling rfc3987_syntax's grammars; validation still works."""
     code = """
@@ -233,13 +254,14 @@ def _imported(name):
 
 def test_local_workers_fork_from_a_preloaded_server_with_the_graders_environment(monkeypatch):
     """Workers come from a forkserver that imported TensorFlow once; it outlives a batch and
-    keeps the environment it started with, so each worker must take the grader's own."""
+    keeps the environment it started with, so each worker must take the one the grader built."""
     from rnnkit.grading.pipeline import autograde
     workers = autograde._LocalWorkers.__new__(autograde._LocalWorkers)
     workers.jobs, workers.sandbox, workers.context = 1, None, autograde._worker_context()
     assert workers.context.get_start_method() == "forkserver"
     for mark in ("first", "second"):
         monkeypatch.setenv("RNNKIT_TEST_MARK", mark)
+        workers.env = dict(os.environ)
         pool = workers._new_pool()
         try:
             assert pool.submit(_environment, "RNNKIT_TEST_MARK").result(timeout=120) == mark

@@ -47,12 +47,12 @@ def cmd_bundle(args):
     return 0
 
 
-def _ensure_assignments(root, names):
+def _ensure_assignments(root, names, db_url):
     """nbgrader grades against the gradebook's copy of each assignment: record missing ones."""
     import tempfile
     from nbgrader.api import Gradebook, MissingEntry
     from rnnkit.grading.release.course import release
-    with Gradebook(workspace.db_url(root)) as gb:
+    with Gradebook(db_url) as gb:
         missing = []
         for name in names:
             try:
@@ -61,7 +61,7 @@ def _ensure_assignments(root, names):
                 missing.append(name)
     if missing:
         with tempfile.TemporaryDirectory() as scratch:
-            release(dest=scratch, root=root)
+            release(dest=scratch, root=root, db_url=db_url)
 
 
 def _intake(args, scratch):
@@ -96,36 +96,28 @@ def cmd_grade(args):
     from rnnkit.grading.pipeline.progress import Progress
     from rnnkit.grading.reports import class_report, grade_sheet
     root = args.root = os.path.abspath(args.root)
-    saved_url = os.environ.get(workspace.DB_URL_ENV)
-    if args.db_url:
-        os.environ[workspace.DB_URL_ENV] = args.db_url
+    db_url = workspace.db_url(root, args.db_url)
     t0 = time.time()
-    try:
-        with tempfile.TemporaryDirectory(prefix="rnnkit-intake-") as scratch:
-            try:
-                source, submissions = _intake(args, scratch)
-            except ValueError as exc:
-                _say(f"cannot read submissions: {exc}")
-                return 1
-            if not submissions:
-                _say(f"no submissions found under {source} "
-                     "(expected <student>/<assignment>/<assignment>.ipynb, or an LMS zip)")
-                return 1
-            for s in submissions:
-                if not s.ok:
-                    _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
-            _ensure_assignments(root, {s.assignment for s in submissions if s.ok})
-            staging.stage(submissions, root)
-        outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
-                                   jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
-                                   verify=not args.no_verify, cell_timeout=args.cell_timeout,
-                                   seed=args.seed)
-        rows = grade_sheet.build_rows(submissions, outcomes, root)
-    finally:
-        if saved_url is None:
-            os.environ.pop(workspace.DB_URL_ENV, None)
-        else:
-            os.environ[workspace.DB_URL_ENV] = saved_url
+    with tempfile.TemporaryDirectory(prefix="rnnkit-intake-") as scratch:
+        try:
+            source, submissions = _intake(args, scratch)
+        except ValueError as exc:
+            _say(f"cannot read submissions: {exc}")
+            return 1
+        if not submissions:
+            _say(f"no submissions found under {source} "
+                 "(expected <student>/<assignment>/<assignment>.ipynb, or an LMS zip)")
+            return 1
+        for s in submissions:
+            if not s.ok:
+                _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
+        _ensure_assignments(root, {s.assignment for s in submissions if s.ok}, db_url)
+        staging.stage(submissions, root)
+    outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
+                               jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
+                               verify=not args.no_verify, cell_timeout=args.cell_timeout,
+                               seed=args.seed, db_url=db_url)
+    rows = grade_sheet.build_rows(submissions, outcomes, root, db_url)
     _say("")
     _say(grade_sheet.format_table(rows))
     summary = class_report.summarize(rows)

@@ -28,11 +28,12 @@ def put_venv_on_path():
 DB_URL_ENV = "RNNKIT_DB_URL"   # a gradebook URL for every command, e.g. postgresql+psycopg2://...
 
 
-def load_config(root=AUTOGRADE, **overrides):
+def load_config(root=AUTOGRADE, db_url=None, **overrides):
     """The traitlets Config of autograde/nbgrader_config.py, with `Section__trait` overrides.
 
-    The gradebook is root/gradebook.db (SQLite) unless RNNKIT_DB_URL names another database
-    (nbgrader's db_url, e.g. a PostgreSQL server) or autograde/nbgrader_config.py sets one.
+    The gradebook is root/gradebook.db (SQLite) unless `db_url` names another database
+    (nbgrader's db_url, e.g. a PostgreSQL server), or else RNNKIT_DB_URL does, or
+    autograde/nbgrader_config.py sets one.
     """
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
@@ -40,28 +41,30 @@ def load_config(root=AUTOGRADE, **overrides):
     config.CourseDirectory.root = os.path.abspath(root)
     if os.path.abspath(root) != AUTOGRADE:
         config.CourseDirectory.db_url = "sqlite:///" + os.path.join(os.path.abspath(root), "gradebook.db")
-    if os.environ.get(DB_URL_ENV):
-        config.CourseDirectory.db_url = os.environ[DB_URL_ENV]
+    db_url = db_url or os.environ.get(DB_URL_ENV)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     for key, value in overrides.items():
         section, trait = key.split("__")
         config[section][trait] = value
     return config
 
 
-def api(root=AUTOGRADE, **overrides):
+def api(root=AUTOGRADE, db_url=None, **overrides):
     """An nbgrader NbGraderAPI for the workspace at `root` (autograde/ by default)."""
     put_venv_on_path()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    config = load_config(root, **overrides)
+    config = load_config(root, db_url, **overrides)
     coursedir = CourseDirectory(config=config)
     nbapi = NbGraderAPI(coursedir, config=config)
     nbapi.log.setLevel(logging.WARNING)
     return nbapi
 
 
-def db_url(root=AUTOGRADE):
-    return load_config(root).CourseDirectory.db_url
+def db_url(root=AUTOGRADE, db_url=None):
+    """The gradebook's URL for the workspace at `root` (`db_url` when given; see load_config)."""
+    return db_url or load_config(root).CourseDirectory.db_url
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ nbgrader executes a submission in an ordinary ipykernel, so without this its cel
 the grader's rights: edit the installed rnnkit, write the gradebook, read solutions/, fork or
 allocate until the machine stops. The worker names a policy in the kernel's environment:
 
-    os.environ.update(kernel_jail.policy_env(workdir, tmpdir))
+    kernel_env.update(kernel_jail.policy_env(workdir, tmpdir))   # the env the kernel starts with
 
 and the process that becomes the kernel (forked by the zygote, or started cold through
 `python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...`)

@@ -15,7 +15,8 @@ kernels forked after they arrive check against them instead of each computing th
 0.5 s per notebook). The visible cases' references are stored in the views.
 
 Pieces:
-    Zygote(path)              start the server process; .env() names its socket to kernel managers
+    Zygote(path)              start the server process; .env() names its socket, for the
+                              environment a kernel starts with
     ForkKernelManager         a jupyter_client kernel manager whose kernels come from the zygote
     python -m rnnkit.grading.isolation.kernel_pool launch -f CONNECTION_FILE [kernel args]
                               the tiny process jupyter_client starts and watches: it asks the
@@ -23,7 +24,7 @@ Pieces:
     python -m rnnkit.grading.isolation.kernel_pool serve SOCKET [--seed S] [NOTEBOOK ...]
                               the server itself
 
-Without RNNKIT_ZYGOTE in the environment (or on a system without fork), ForkKernelManager
+Without RNNKIT_ZYGOTE in a kernel's environment (or on a system without fork), ForkKernelManager
 starts ordinary kernels, so grading works everywhere and is only faster where the zygote runs.
 """
 import json
@@ -135,11 +136,10 @@ def _adopt_prepared(pid, blob):
         return None
 
 
-def fetch_prepared():
-    """Adopt the check references the zygote named in RNNKIT_ZYGOTE prepared; False if it has none
-    (yet). For the grader's own checks in a worker process (verifier.py)."""
+def fetch_prepared(path):
+    """Adopt the check references the zygote listening at `path` prepared; False if it has none
+    (yet) or `path` is None. For the grader's own checks in a worker process (verifier.py)."""
     import base64
-    path = os.environ.get(ENV)
     if not path or not os.path.exists(path):
         return False
     try:
@@ -304,21 +304,24 @@ class Zygote:
 
     Example:
         >>> with Zygote("/tmp/grader.sock") as z:       # doctest: +SKIP
-        ...     os.environ.update(z.env())              # kernels started now come from the zygote
+        ...     km.start_kernel(env={**os.environ, **z.env()})   # a kernel forked by the zygote
     """
 
-    def __init__(self, path, timeout=120, wait=True, prepare=(), seed=None):
+    def __init__(self, path, timeout=120, wait=True, prepare=(), seed=None, env=None):
         """Start the server; with wait=False return at once and call wait() before the first kernel.
 
         prepare: notebooks whose check references the server computes once for all its kernels
         (their hidden cases drawn for `seed`, the grading batch's).
+        env: the environment the server starts with (default: this process's); each kernel then
+        takes the environment its launcher was started with.
         """
         self.path = path
         self.timeout = timeout
         self.ready = False
         command = [sys.executable, "-m", "rnnkit.grading.isolation.kernel_pool", "serve", path,
                    *(["--seed", str(seed)] if seed is not None else []), *prepare]
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env=env)
         if wait:
             self.wait()
 
@@ -451,13 +454,18 @@ def _kernel_manager_class():
 
         cleanup_resources = _async_cleanup_resources    # the base class binds its own by name
 
+        async def _async_pre_start_kernel(self, **kw):
+            self._start_env = kw.get("env", os.environ)     # the environment the kernel starts with
+            return await super()._async_pre_start_kernel(**kw)
+
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
-            path = os.environ.get(ENV)
+            env = getattr(self, "_start_env", os.environ)
+            path = env.get(ENV)
             if "-f" not in cmd or "ipykernel_launcher" not in cmd:
                 return cmd
             if not path or not os.path.exists(path):
-                if kernel_jail.ENV in os.environ:         # a cold kernel confines itself (kernel_jail.py)
+                if kernel_jail.ENV in env:          # a cold kernel confines itself (kernel_jail.py)
                     return [sys.executable, *_COLD_JAIL, "-m", "ipykernel_launcher", *cmd[cmd.index("-f"):]]
                 return cmd
             return [sys.executable, "-m", "rnnkit.grading.isolation.kernel_pool", "launch", *cmd[cmd.index("-f"):]]

@@ -50,12 +50,12 @@ def _last_line(text):
 class _Pipeline:
     """nbgrader's Autograde converter settings for the workspace at `root`, loaded once."""
 
-    def __init__(self, root):
+    def __init__(self, root, db_url):
         from nbgrader.converters import Autograde
         from nbgrader.coursedir import CourseDirectory
         from nbgrader.preprocessors import Execute
         self.root = root
-        self.config = workspace.load_config(root)
+        self.config = workspace.load_config(root, db_url)
         self.coursedir = CourseDirectory(config=self.config)
         converter = Autograde(coursedir=self.coursedir, config=self.config)
         self.sanitizers = list(converter.sanitize_preprocessors)
@@ -222,33 +222,37 @@ class _LocalWorkers:
         import tempfile
         from rnnkit.grading.isolation import kernel_pool
         # Kernels share the cores: one TensorFlow thread pool of all cores per kernel oversubscribes.
-        # Set first: the zygote's references are computed with the kernels' setting.
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, usable_cores() // jobs)))
+        # The workers, the zygote (its references are computed with the kernels' setting) and the
+        # sandbox start with it.
+        self.env = dict(os.environ)
+        self.env.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, usable_cores() // jobs)))
+        threads = {"TF_NUM_INTRAOP_THREADS": self.env["TF_NUM_INTRAOP_THREADS"]}
         self.zygote = None
         if use_zygote and hasattr(os, "fork"):
             socket_path = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "z.sock")
-            self.zygote = kernel_pool.Zygote(socket_path, wait=False, prepare=notebooks, seed=seed)
-            os.environ.update(self.zygote.env())
+            self.zygote = kernel_pool.Zygote(socket_path, wait=False, prepare=notebooks, seed=seed,
+                                             env=self.env)
         self.jobs = jobs
         self.sandbox = None
         if verify:      # one sandbox server for all the workers (the verification pass)
             from rnnkit.grading.isolation import solution_sandbox
             from rnnkit.grading.verify import verifier
             self.sandbox = solution_sandbox.Sandbox(verifier.PRELOAD, wait=False,
-                                                    env={"NBGRADER_EXECUTION": "autograde"})
+                                                    env={"NBGRADER_EXECUTION": "autograde", **threads})
         self.context = _worker_context()
         # Spawned workers import what they need as they start: start them now, so that this
         # overlaps the batch's preparation. Forked ones start at once, but only after the
         # forkserver has imported everything: in run(), not to block this process meanwhile.
         self.pool = self._new_pool() if self.context.get_start_method() == "spawn" else None
         self.warm = self.zygote is not None     # what the jobs ask for (records.Job.warm_kernels)
+        self.pool_socket = self.zygote and self.zygote.path     # and where from (Job.pool)
         self.where = f"{jobs} local worker{'s' * (jobs > 1)}" + (", warm kernels" if self.zygote else "")
 
     def _new_pool(self):
         import concurrent.futures
         pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=self.context, initializer=_quiet_worker,
-            initargs=(self.sandbox and self.sandbox.control, dict(os.environ)))
+            initargs=(self.sandbox and self.sandbox.control, self.env))
         for _ in range(self.jobs):      # a pool starts its processes as work arrives: start them now
             pool.submit(int)
         return pool
@@ -282,8 +286,6 @@ class _LocalWorkers:
         if self.sandbox:
             self.sandbox.close()
         if self.zygote:
-            for name in self.zygote.env():
-                os.environ.pop(name, None)
             self.zygote.close()
 
 
@@ -292,8 +294,8 @@ def _worker_context():
 
     Workers then fork from a server that imported what they need once (worker_preload). It is
     started here, and imports while the grader prepares the batch. It lives as long as this
-    process and keeps the environment it started with, so each worker is handed the grader's
-    environment when it starts (the zygote's socket, TensorFlow's threads: _quiet_worker).
+    process and keeps the environment it started with, so each worker is handed the one it
+    starts with (the grader's, with TensorFlow's threads: _quiet_worker).
     """
     import multiprocessing
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -315,6 +317,7 @@ class _DaskWorkers:
             raise SystemExit("--scheduler needs Dask: pip install 'distributed'")
         self.client = Client(address, timeout="20s")
         self.warm = use_zygote      # each worker starts its own pool on its first job
+        self.pool_socket = None
         self.notebooks = list(notebooks)    # what each worker's own zygote prepares
         n = len(self.client.scheduler_info().get("workers", {}))
         self.where = f"Dask scheduler {address} ({n} worker{'s' * (n != 1)})"
@@ -336,8 +339,8 @@ def _quiet_worker(sandbox_control=None, environment=None):
     """Set up a local worker: it dies with the grader, and its kernels' chatter stays off the report.
 
     Its verification runs go to the coordinator's sandbox server (`sandbox_control`, when given);
-    `environment` is the coordinator's, which it takes as its own (a worker forked from the
-    forkserver would otherwise have the forkserver's). It also warms up while the coordinator
+    `environment` is the one the coordinator built for its workers, which it takes as its own
+    (a worker forked from the forkserver would otherwise have the forkserver's). It also warms up while the coordinator
     prepares the batch: the modules its jobs import (already there when forked from the
     forkserver, see worker_preload).
     """
@@ -388,7 +391,8 @@ def _result_of(future, job):
 # ---------------------------------------------------------------------------------------------
 
 def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
-          jobs=None, scheduler=None, use_zygote=True, verify=True, cell_timeout=None, seed=None):
+          jobs=None, scheduler=None, use_zygote=True, verify=True, cell_timeout=None, seed=None,
+          db_url=None):
     """Autograde every gradable submission; forget gradebook rows of those that are not.
 
     Args:
@@ -408,11 +412,13 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
         seed: the batch's seed: the hidden cases, in the notebooks' hidden tests and in the
             verification pass, are drawn from it (default: a fresh one). Each Outcome and the
             gradebook (case_seeds) keep it, so that `seed=` grades the same cases again.
+        db_url: the gradebook's database URL (default: the workspace's, see workspace.load_config).
 
     Returns:
         A list of Outcome, one per gradable submission, in the order of `submissions`.
     """
     root = os.path.abspath(root)
+    db_url = workspace.db_url(root, db_url)
     seed = case_seeds.new_seed() if seed is None else int(seed)
     gradable = [s for s in submissions if s.ok]
     workers = None
@@ -422,7 +428,7 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
                    else _LocalWorkers(jobs or default_jobs(), use_zygote, verify, notebooks, seed))
     try:
         from nbgrader.api import Gradebook, MissingEntry
-        with Gradebook(workspace.db_url(root)) as gb:
+        with Gradebook(db_url) as gb:
             for s in submissions:
                 gb.update_or_create_student(s.student)
                 if not s.ok:  # an earlier, now replaced, submission must not keep its score
@@ -430,12 +436,12 @@ def grade(submissions, root=workspace.AUTOGRADE, feedback=True, progress=None,
                         gb.remove_submission(s.assignment, s.student)
                     except MissingEntry:
                         pass
-                    case_seeds.forget(workspace.db_url(root), s.student, s.assignment)
+                    case_seeds.forget(db_url, s.student, s.assignment)
         if not gradable:
             return []
         outcomes = {(s.student, s.assignment): Outcome(s.student, s.assignment, False, seed=seed)
                     for s in gradable}
-        pipeline = _Pipeline(root)
+        pipeline = _Pipeline(root, db_url)
         if cell_timeout is not None:
             pipeline.execute_config["timeout"] = cell_timeout
         return _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress, verify, seed)
@@ -467,13 +473,14 @@ def _grade_batch(pipeline, workers, root, gradable, outcomes, feedback, progress
             continue
         outcomes[(s.student, s.assignment)].phases["prepare"] = time.perf_counter() - t
         queue.append(Job(s.student, s.assignment, notebook, config=dict(pipeline.execute_config),
-                         seed=seed, warm_kernels=workers.warm))
+                         seed=seed, warm_kernels=workers.warm, pool=workers.pool_socket))
         if verify:      # a job of its own, so that the two halves of one notebook run side by side
-            queue.append(Job(s.student, s.assignment, notebook, kind="verify", seed=seed))
+            queue.append(Job(s.student, s.assignment, notebook, kind="verify", seed=seed,
+                             pool=workers.pool_socket))
 
     queue = _heaviest_first(queue)
     from rnnkit.grading.reports.feedback import FeedbackExporter
-    nbapi = workspace.api(root, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
+    nbapi = workspace.api(root, pipeline.coursedir.db_url, Autograde__autograde_preprocessors=pipeline.recording_preprocessors(),
                           GenerateFeedback__exporter_class=FeedbackExporter)
     done = failed = len(gradable) - sum(job.kind != "verify" for job in queue)
     halves = {}         # (student, assignment) -> the first result of its two jobs

@@ -3,7 +3,7 @@ it. A job arrives, and its result leaves, as JSON-able data (records.Job, record
 
 Execution uses nbgrader's own Execute preprocessor (so cell errors, timeouts and stderr end up in
 the notebook exactly as under nbgrader), with NBGRADER_EXECUTION=autograde in the kernel's
-environment, in a scratch working directory; the kernel is confined (kernel_jail.py: its own uid,
+environment (built explicitly: _kernel_env), in a scratch working directory; the kernel is confined (kernel_jail.py: its own uid,
 rlimits, Landlock; Job.jail False to skip) and the output kept per cell is capped.
 The verification pass (verifier.py) is a job of its own: the same solution code runs again in a
 sandbox, beside the execution, and its verdicts come back in its result. Kernels come from a
@@ -43,21 +43,20 @@ def _phases(nb, started, finished):
             "kernel stop": max(0.0, finished - spans[-1][1])}
 
 
-def _ensure_zygote(use_zygote, prepare=(), seed=None):
-    """Point kernels at a running zygote; start this process's own one if asked and none is set
-    (it prepares the check references of the notebooks in `prepare`, for the batch `seed`)."""
+def _pool_socket(job):
+    """The socket of the warm pool (kernel_pool.py) the job's kernels come from; None for cold
+    kernels. The coordinator's pool where it named one; else this process's own, started on
+    first use (it prepares the check references of the notebooks in `job.prepare`)."""
     global _own_zygote
     from rnnkit.grading.isolation import kernel_pool
-    if not use_zygote:
-        os.environ.pop(kernel_pool.ENV, None)
-        return
-    path = os.environ.get(kernel_pool.ENV)
-    if path and os.path.exists(path):
-        return
+    if not job.warm_kernels:
+        return None
+    if job.pool and os.path.exists(job.pool):
+        return job.pool
     if _own_zygote is None:
         sock = os.path.join(tempfile.mkdtemp(prefix="rnnkit-zygote-"), "zygote.sock")
-        _own_zygote = kernel_pool.Zygote(sock, prepare=prepare, seed=seed)
-    os.environ.update(_own_zygote.env())
+        _own_zygote = kernel_pool.Zygote(sock, prepare=job.prepare, seed=job.seed)
+    return _own_zygote.path
 
 
 def _output_size(out):
@@ -108,7 +107,8 @@ def _died_here(nb, index):
 
 
 def _grading_execute(cap=OUTPUT_CAP):
-    """nbgrader's Execute keeping at most `cap` bytes of output per cell, surviving a dead kernel.
+    """nbgrader's Execute keeping at most `cap` bytes of output per cell, surviving a dead kernel,
+    its kernel started with the environment `kernel_env` (a dict given to the constructor).
 
     nbgrader's LimitOutput trims the lines only after the whole notebook ran, with every output
     held in this process: a cell printing gigabytes would exhaust the worker first. Past the cap
@@ -122,6 +122,17 @@ def _grading_execute(cap=OUTPUT_CAP):
 
     class GradingExecute(Execute):
         died_at = None
+
+        def __init__(self, kernel_env, **kwargs):
+            super().__init__(**kwargs)
+            self.kernel_env = kernel_env
+
+        # nbclient binds start_new_kernel to its own async one by name: both are given the env.
+        def start_new_kernel(self, **kwargs):
+            return super().start_new_kernel(**{"env": self.kernel_env, **kwargs})
+
+        async def async_start_new_kernel(self, **kwargs):
+            return await super().async_start_new_kernel(**{"env": self.kernel_env, **kwargs})
 
         def preprocess_cell(self, cell, resources, index):
             self._running = index
@@ -154,12 +165,26 @@ def _grading_execute(cap=OUTPUT_CAP):
     return GradingExecute
 
 
-def _jail_dirs(scratch, use_jail):
-    """The kernel's policy (kernel_jail.py) in this environment; its private tmp under `scratch`."""
-    from rnnkit.grading.isolation import kernel_jail
-    os.environ.pop(kernel_jail.ENV, None)
-    if not use_jail or not hasattr(os, "fork"):
-        return
+def _kernel_env(job, scratch):
+    """The environment the job's kernel starts with, and its working directory.
+
+    This worker's environment, with NBGRADER_EXECUTION=autograde (as nbgrader sets it around
+    execution), the batch's seed (the hidden tests draw their cases from it, registry.hidden),
+    the warm pool's socket (kernel_pool.ENV) and the jail's policy (kernel_jail.ENV), with its
+    private tmp under `scratch`.
+    """
+    from rnnkit import registry
+    from rnnkit.grading.isolation import kernel_jail, kernel_pool
+    env = {k: v for k, v in os.environ.items()
+           if k not in (registry.HIDDEN_SEED_VARIABLE, kernel_jail.ENV, kernel_pool.ENV)}
+    env["NBGRADER_EXECUTION"] = "autograde"
+    if job.seed is not None:
+        env[registry.HIDDEN_SEED_VARIABLE] = str(job.seed)
+    pool = _pool_socket(job)
+    if pool:
+        env[kernel_pool.ENV] = pool
+    if not job.jail or not hasattr(os, "fork"):
+        return env, scratch
     tmp = os.path.join(scratch, "tmp")
     work = os.path.join(scratch, "work")
     os.makedirs(tmp)
@@ -167,8 +192,8 @@ def _jail_dirs(scratch, use_jail):
     # The kernel's uid must reach both (access() checks, as IPython's, ignore its capabilities);
     # it still cannot list `scratch`.
     os.chmod(scratch, 0o711)
-    os.environ.update(kernel_jail.policy_env(work, tmp))
-    return work
+    env.update(kernel_jail.policy_env(work, tmp))
+    return env, work
 
 
 def run_job(job):
@@ -189,8 +214,9 @@ def verify_job(job):
     try:
         from rnnkit.grading.isolation import kernel_pool
         from rnnkit.grading.verify.verifier import verify
-        # The grader's checks use the references the zygote prepared, once it has them.
-        _references_fetched = _references_fetched or kernel_pool.fetch_prepared()
+        # The grader's checks use the references the warm pool prepared, once it has them.
+        pool = job.pool or (_own_zygote.path if _own_zygote else None)
+        _references_fetched = _references_fetched or kernel_pool.fetch_prepared(pool)
         result.verification = verify(job.notebook, job.assignment, seed=job.seed)
     except Exception as exc:
         text = str(exc).strip().splitlines()
@@ -204,27 +230,18 @@ def execute_job(job):
     """Execute `job.notebook` with nbgrader's Execute preprocessor; never raises."""
     import nbformat
     from traitlets.config import Config
-    from rnnkit import registry
     from rnnkit.grading import workspace
     from rnnkit.grading.pipeline.records import JobResult
     result = JobResult(job.student, job.assignment, "execute", host=socket.gethostname())
     scratch = tempfile.mkdtemp(prefix="rnnkit-exec-")
-    saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", registry.HIDDEN_SEED_VARIABLE)}
     try:
         workspace.put_venv_on_path()
-        _ensure_zygote(job.warm_kernels, job.prepare, job.seed)
         from rnnkit.grading.isolation.kernel_pool import ForkKernelManager
-        workdir = _jail_dirs(scratch, job.jail) or scratch
+        kernel_env, workdir = _kernel_env(job, scratch)
         nb = nbformat.reads(job.notebook, as_version=4)
         config = Config({"Execute": dict(job.config)})
-        os.environ["NBGRADER_EXECUTION"] = "autograde"    # as nbgrader sets it around execution
-        # The hidden tests in the kernel draw the batch's cases (registry.hidden).
-        if job.seed is not None:
-            os.environ[registry.HIDDEN_SEED_VARIABLE] = str(job.seed)
-        else:
-            os.environ.pop(registry.HIDDEN_SEED_VARIABLE, None)
         started = time.time()
-        execute = _grading_execute()(config=config, kernel_manager_class=ForkKernelManager)
+        execute = _grading_execute()(kernel_env, config=config, kernel_manager_class=ForkKernelManager)
         nb, _ = execute(nb, {"metadata": {"path": workdir}})
         result.phases = _phases(nb, started, time.time())
         result.flags = _alarms(nb)
@@ -236,12 +253,5 @@ def execute_job(job):
         text = str(exc).strip().splitlines()
         result.error = f"{type(exc).__name__}: {text[-1] if text else ''}"[:300]
     finally:
-        from rnnkit.grading.isolation import kernel_jail
-        os.environ.pop(kernel_jail.ENV, None)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         shutil.rmtree(scratch, ignore_errors=True)
     return result

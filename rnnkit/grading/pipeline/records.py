@@ -22,6 +22,8 @@ class Job:
     config: dict = dataclasses.field(default_factory=dict)  # nbgrader's Execute settings
     seed: int = None                # the batch's: its hidden cases are drawn from it
     warm_kernels: bool = True       # kernels forked from a warm pool (kernel_pool), not started cold
+    pool: str = None                # that pool's socket, where the coordinator runs one for its
+                                    # workers (else a worker starts its own)
     jail: bool = True               # the kernel confines itself (kernel_jail)
     prepare: list = dataclasses.field(default_factory=list)   # a Dask worker's own pool prepares
                                                               # the check references of these
@@ -74,7 +76,7 @@ class JobResult:
         done = parts.get("execute") or cls(some.student, some.assignment, error="no execution result")
         verify = parts.get("verify")
         if verify is None:
-            return dataclasses.replace(done, kind="execute")
+            return done
         return dataclasses.replace(
             done, kind="execute", phases={**done.phases, **verify.phases},
             verification=verify.verification or Verification.failed(

@@ -15,13 +15,14 @@ BANNER = ("Generated from solutions/ by `make release` (nbgrader generate_assign
           "Do not edit: changes here are overwritten.")
 
 
-def release(dest=None, root=None):
+def release(dest=None, root=None, db_url=None):
     """Run generate_assignment for every assignment; return {assignment: release folder}.
 
     Args:
         dest: the release folder; course/ by default.
         root: the nbgrader course root whose gradebook records the assignments; autograde/ by
             default, a throw-away folder when `dest` is elsewhere.
+        db_url: that gradebook's database URL, when not the workspace's (workspace.load_config).
     """
     dest = os.path.abspath(dest or workspace.COURSE)
     if dest == workspace.COURSE:
@@ -29,7 +30,7 @@ def release(dest=None, root=None):
     own_root = root is None and dest != workspace.COURSE
     root = root or (tempfile.mkdtemp(prefix="rnnkit-release-") if own_root else workspace.AUTOGRADE)
     try:
-        nbapi = workspace.api(root, CourseDirectory__release_directory=dest)
+        nbapi = workspace.api(root, db_url, CourseDirectory__release_directory=dest)
         where = student_setup.settings()
         done = {}
         for assignment in workspace.assignments():

@@ -77,7 +77,7 @@ def _cell_notes(root, student, assignment):
     return notes
 
 
-def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
+def build_rows(submissions, outcomes, root=workspace.AUTOGRADE, db_url=None):
     from nbgrader.api import Gradebook, MissingEntry
     failed = {(o.student, o.assignment): o.problem for o in outcomes if o.problem}
     phases = {(o.student, o.assignment): dict(o.phases) for o in outcomes}
@@ -86,7 +86,7 @@ def build_rows(submissions, outcomes, root=workspace.AUTOGRADE):
     seeds = {(o.student, o.assignment): getattr(o, "seed", None) for o in outcomes}
     verdicts = {(o.student, o.assignment): dict(getattr(o, "verdicts", {})) for o in outcomes}
     rows = []
-    with Gradebook(workspace.db_url(root)) as gb:
+    with Gradebook(workspace.db_url(root, db_url)) as gb:
         for s in submissions:
             cols = columns(s.assignment)
             row = Row(s.student, s.assignment,
