@@ -34,6 +34,25 @@ def solution_namespace(notebook):
 
 
 @pytest.fixture(scope="session")
+def solution_result():
+    """evaluate() of a notebook's solution, run once per (exercise, visibility) in a session (a
+    runner's solution trains a model)."""
+    from rnnkit.checks import evaluate
+    from rnnkit.grading import keys
+    from tests import mutants
+    namespaces, results = {}, {}
+
+    def get(name, hidden):
+        notebook = keys.get(name).notebook
+        if notebook not in namespaces:
+            namespaces[notebook] = mutants.namespace(notebook)
+        if (name, hidden) not in results:
+            results[name, hidden] = evaluate(name, namespaces[notebook][name], hidden=hidden)
+        return results[name, hidden]
+    return get
+
+
+@pytest.fixture(scope="session")
 def nb01():
     """Namespace holding the reference solutions of 01_rnn_fundamentals."""
     return solution_namespace("01_rnn_fundamentals")

@@ -1,8 +1,8 @@
-"""Helpers shared by the mutation tests of every notebook (tests/test_checks_<notebook>.py).
+"""Helpers shared by the mutation tests (tests/test_contract.py, tests/test_checks_<notebook>.py).
 
 A mutation test defines a student's function from source text, as a notebook cell would, runs the
 checks on it and asserts what the student is told. These helpers do the defining and the common
-assertions; each test file keeps its own MUTANTS and notebook-specific tests.
+assertions; the mutants themselves are in tests/mutants/, one module per notebook.
 """
 import contextlib
 import itertools

@@ -1,7 +1,7 @@
 """A student's check says what it said before the answers left the student package.
 
 tests/data/check_messages.json holds, for every catalogued mistake of every notebook, the message
-the visible check gave the mistake's student-style mutant (the MUTANTS of tests/test_checks_*.py)
+the visible check gave the mistake's student-style mutant (the MUTANTS of tests/mutants/)
 when the checks still computed everything from the declarations, and the message each solution
 got. The checks now read the views (stored inputs, references and mistake outputs): each mutant
 must get the same message, named mistake included, and each solution the same verdict.
@@ -10,7 +10,6 @@ Numbers in a message are compared to four significant digits: the text is the st
 digits of a float32 product may differ between machines. Adding a mistake to a catalogue adds a
 mutant; record its message here once the check names it.
 """
-import importlib
 import json
 import os
 import re
@@ -19,13 +18,9 @@ import pytest
 
 from rnnkit import checks, views
 from rnnkit.grading import keys
+from tests import mutants
 from tests.conftest import ROOT
 from tests.mutation import student
-from tests.test_checks_bidirectional_stacked import nb05  # noqa: F401  (fixtures)
-from tests.test_checks_bptt import nb02  # noqa: F401
-from tests.test_checks_gradient_problems import nb03  # noqa: F401
-from tests.test_checks_image_captioning import nb06  # noqa: F401
-from tests.test_checks_lstm_gru import nb04  # noqa: F401
 
 with open(os.path.join(ROOT, "tests", "data", "check_messages.json"), encoding="utf-8") as f:
     RECORDED = json.load(f)
@@ -33,17 +28,17 @@ NOTEBOOKS = sorted(RECORDED)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|inf")
 
 
-def _module(notebook):
-    topic = notebook.split("_", 1)[1]
-    return importlib.import_module(f"tests.test_checks_{topic}")
+_NAMESPACES = {}
 
 
-def _namespace(request, notebook):
-    return request.getfixturevalue(f"nb{notebook[:2]}")
+def _namespace(notebook):
+    if notebook not in _NAMESPACES:
+        _NAMESPACES[notebook] = mutants.namespace(notebook)
+    return _NAMESPACES[notebook]
 
 
 def _source(notebook, exercise, mistake, occurrence):
-    sources = [m[-1] for m in _module(notebook).MUTANTS[exercise] if m[0] == mistake]
+    sources = [m[-1] for m in mutants.of(notebook).MUTANTS[exercise] if m[0] == mistake]
     return sources[occurrence - 1]
 
 
@@ -84,8 +79,8 @@ def test_every_catalogued_mistake_has_a_recorded_message():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_every_mutant_gets_the_recorded_message(request, notebook):
-    namespace = _namespace(request, notebook)
+def test_every_mutant_gets_the_recorded_message(notebook):
+    namespace = _namespace(notebook)
     changed = []
     for m in RECORDED[notebook]["mutants"]:
         fn = student(namespace, _source(notebook, m["exercise"], m["mistake"], m["occurrence"]), m["exercise"])
@@ -97,10 +92,10 @@ def test_every_mutant_gets_the_recorded_message(request, notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_every_solution_gets_the_recorded_verdict(request, notebook):
+def test_every_solution_gets_the_recorded_verdict(notebook):
     """Passes with the same words; the numbers (the largest difference, float noise; a trained
     captioner's accuracy) are not compared."""
-    namespace = _namespace(request, notebook)
+    namespace = _namespace(notebook)
     for name, message in RECORDED[notebook]["solutions"].items():
         result = checks.evaluate(name, namespace[name])
         assert result.passed, result.message

@@ -2,13 +2,10 @@
 
 What is checked:
 
-* every reference solution passes its visible and its hidden cases, and says so by name;
-* mutation tests: for every mistake in every exercise's catalogue there is a student-style NumPy
-  implementation with exactly that mistake (MUTANTS), calling forward_fn, backward_fn and the
-  layer functions as it is given them; each one fails its visible and its hidden check and the
-  message names the catalogued mistake, and it returns what its catalogue entry returns. The
-  catalogue and MUTANTS must list the same mistakes, so a mistake added to the catalogue without a
-  mutant makes a test fail;
+* that the solutions pass, that every catalogued mistake's mutant (tests/mutants/) is named on
+  the visible and the hidden cases, and that nothing a student hands a check makes it raise:
+  tests/test_contract.py, for every notebook at once; here, that each mutant returns what its
+  catalogue entry returns;
 * bidirectional_forward: the student's function gets two `RNNFunction` callables, which it may
   call any number of times (on the whole sequence, on prefixes, twice); their repr names them, so
   an error that shows one is readable; raising ValueError on an unknown merge_mode is fine, as no
@@ -39,10 +36,6 @@ graded) cell defining rnn_forward and simple_rnn_fn is read from the same notebo
 mutants can call rnn_forward as a student's notebook would.
 """
 import collections
-import json
-import re
-import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -52,181 +45,22 @@ from rnnkit.checks import CheckFailed, check, evaluate
 from rnnkit.exercises.bidirectional_stacked import RNNFunction
 from rnnkit.grading import keys
 from rnnkit.grading.keys.bidirectional_stacked import MERGE_MODES
-from tests.conftest import solution_namespace, solution_path
+from tests import mutants
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
+from tests.mutants.bidirectional_stacked import GIVEN_HELPERS, HIDDEN_GAPS, MUTANTS
 
 NOTEBOOK = "05_bidirectional_stacked"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
-GIVEN_HELPERS = ("rnn_forward", "simple_rnn_fn")  # given (ungraded) code of the notebook
 
 
-# ----------------------------------------------------------------------------- mutants
-# exercise name -> [(catalogued mistake name, student source defining that function)].
-# A name catalogued twice (different wrong outputs) has one mutant per variant, in catalogue order.
-# Mutants are plain NumPy; they call forward_fn, backward_fn and the layer functions as they are
-# given, and may call the notebook's given rnn_forward, as a student's notebook would.
-MUTANTS = {
-    "bidirectional_forward": [
-        ("backward outputs not re-reversed", """
-def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
-    fw = forward_fn(x)
-    bw = backward_fn(np.flip(x, axis=1))
-    if merge_mode == "concat":
-        return np.concatenate((fw, bw), axis=2)
-    elif merge_mode == "sum":
-        return fw + bw
-    elif merge_mode == "mul":
-        return fw * bw
-    else:
-        return (fw + bw) / 2
-"""),
-        ("concat order (backward first)", """
-def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
-    h_fw = forward_fn(x)
-    h_bw = backward_fn(x[:, ::-1])[:, ::-1]
-    if merge_mode == "concat":
-        return np.concatenate([h_bw, h_fw], axis=-1)
-    if merge_mode == "sum":
-        return h_fw + h_bw
-    if merge_mode == "mul":
-        return h_fw * h_bw
-    return (h_fw + h_bw) / 2
-"""),
-        ("backward RNN reads the sequence forwards", """
-def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
-    forward = forward_fn(x)
-    backward = backward_fn(x)
-    merges = {
-        "concat": lambda a, b: np.concatenate([a, b], axis=-1),
-        "sum": lambda a, b: a + b,
-        "mul": lambda a, b: a * b,
-        "ave": lambda a, b: (a + b) / 2,
-    }
-    return merges[merge_mode](forward, backward)
-"""),
-        ("forward_fn used for both directions", """
-def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
-    forward = forward_fn(x)
-    backward = forward_fn(x[:, ::-1])[:, ::-1]
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return 0.5 * (forward + backward)
-"""),
-        ("ave computed as a sum", """
-def bidirectional_forward(x, forward_fn, backward_fn, merge_mode):
-    forward = forward_fn(x)
-    backward = backward_fn(x[:, ::-1])[:, ::-1]
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "mul":
-        return forward * backward
-    return forward + backward           # "sum" and "ave" share this branch
-"""),
-    ],
-    "stacked_forward": [
-        ("x fed to every layer", """
-def stacked_forward(x, layer_fns):
-    for layer in layer_fns:
-        h_seq = layer(x)
-    return h_seq
-"""),
-        ("first layer's output returned", """
-def stacked_forward(x, layer_fns):
-    outputs = []
-    h = x
-    for layer in layer_fns:
-        h = layer(h)
-        outputs.append(h)
-    return outputs[0]
-"""),
-        ("layers applied top first", """
-def stacked_forward(x, layer_fns):
-    h_seq = x
-    for layer in reversed(layer_fns):
-        h_seq = layer(h_seq)
-    return h_seq
-"""),
-        ("residual connections added", """
-def stacked_forward(x, layer_fns):
-    h = x
-    for layer in layer_fns:
-        out = layer(h)
-        h = out + h if out.shape == h.shape else out
-    return h
-"""),
-    ],
-    "masked_rnn_forward": [
-        # The given rnn_forward: the padding is read like any other step.
-        ("mask ignored", """
-def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
-    return rnn_forward(x, h0, Wx, Wh, b)
-"""),
-        ("state reset to zeros at padded steps", """
-def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
-    h = h0
-    out = np.zeros_like(h0)
-    outputs = []
-    for t in range(x.shape[1]):
-        m = mask[:, t:t + 1]
-        h_new = np.tanh(x[:, t] @ Wx + h @ Wh + b)
-        out = np.where(m, h_new, out)
-        h = h_new * m
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-"""),
-        ("zero output at padded steps", """
-def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
-    h = h0
-    h_seq = np.zeros((x.shape[0], x.shape[1], h0.shape[1]), dtype=x.dtype)
-    for t in range(x.shape[1]):
-        m = mask[:, t:t + 1]
-        h = np.where(m, np.tanh(x[:, t] @ Wx + h @ Wh + b), h)
-        h_seq[:, t] = h * m
-    return h_seq, h
-"""),
-        # The state is returned as the output, so leading padded steps show h0.
-        ("outputs start from h0 at leading padded steps", """
-def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
-    h = h0
-    states = []
-    for t in range(x.shape[1]):
-        h_new = np.tanh(x[:, t] @ Wx + h @ Wh + b)
-        h = np.where(mask[:, t:t + 1], h_new, h)
-        states.append(h)
-    return np.stack(states, axis=1), h
-"""),
-        ("mask inverted", """
-def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
-    N, T, _ = x.shape
-    h = h0
-    out = np.zeros_like(h0)
-    h_seq = []
-    for t in range(T):
-        padded = mask[:, t:t + 1]
-        h_new = np.tanh(x[:, t] @ Wx + h @ Wh + b)
-        h = np.where(padded, h, h_new)
-        out = np.where(padded, out, h_new)
-        h_seq.append(out)
-    return np.stack(h_seq, axis=1), h
-"""),
-    ],
-}
-
-# Catalogued mistakes that the hidden cases cannot see yet (a gap in the shared cases, not in the
-# mutant): (exercise, mistake) -> why.
-HIDDEN_GAPS = {}
 
 
 def _mutant_params(hidden=False):
     params = []
-    for exercise, mutants in MUTANTS.items():
+    for exercise, entries in MUTANTS.items():
         seen = collections.Counter()
-        for mistake, source in mutants:
+        for mistake, source in entries:
             seen[mistake] += 1
             label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
             gap = HIDDEN_GAPS.get((exercise, mistake)) if hidden else None
@@ -237,38 +71,11 @@ def _mutant_params(hidden=False):
 
 
 MUTANT_PARAMS = _mutant_params()
-HIDDEN_MUTANT_PARAMS = _mutant_params(hidden=True)
-
-
 # ----------------------------------------------------------------------------- helpers
-def _given_cells(notebook, names):
-    """Sources of the notebook's plain (non-nbgrader) code cells that define `def <name>(`.
-
-    One cell may define several of them; each such cell is returned once, in notebook order.
-    """
-    with open(solution_path(notebook), encoding="utf-8") as f:
-        nb = json.load(f)
-    found, sources = set(), []
-    for cell in nb["cells"]:
-        source = "".join(cell["source"])
-        if cell["cell_type"] != "code" or cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            continue
-        defined = {n for n in names if re.search(rf"^def {n}\(", source, re.MULTILINE)}
-        if defined:
-            found |= defined
-            sources.append(source)
-    missing = [n for n in names if n not in found]
-    assert not missing, f"{notebook} has no given cell defining {missing}"
-    return sources
-
-
 @pytest.fixture(scope="module")
 def nb05():
-    """The solution cells of 05_bidirectional_stacked, plus the notebook's given helper cell."""
-    namespace = solution_namespace(NOTEBOOK)
-    for k, source in enumerate(_given_cells(NOTEBOOK, GIVEN_HELPERS)):
-        exec(compile(source, f"<{NOTEBOOK}:given {k}>", "exec"), namespace)
-    return namespace
+    """The solution cells of 05_bidirectional_stacked, plus the notebook's given helper cells."""
+    return mutants.namespace(NOTEBOOK)
 
 
 def mutant_source(exercise_name, mistake_name):
@@ -373,62 +180,12 @@ def test_given_simple_rnn_fn_computes_what_the_checker_passes(nb05):
         np.testing.assert_allclose(given(inputs["x"]), fn(inputs["x"]), atol=1e-12, err_msg=key)
 
 
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_solution_passes(nb05, name, hidden):
-    result = evaluate(name, nb05[name], hidden=hidden)
-    assert result.passed, result.message
-    assert result.mistake == ""
-    assert result.message.startswith(f"{name} matches "), result.message
-    kind = "hidden" if hidden else "visible"
-    n = len(keys.get(name).select(hidden))
-    assert f" on {n} {kind} case" in result.message, result.message
-    assert all(r.ok for r in result.cases)
-
-
 # ----------------------------------------------------------------------------- mutation tests
-@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
-def test_every_catalogued_mistake_has_a_mutant(exercise):
-    assert exercise.name in MUTANTS, f"no mutants for {exercise.name}"
-    catalogue = collections.Counter(m.name for m in exercise.mistakes)
-    mutants = collections.Counter(name for name, _ in MUTANTS[exercise.name])
-    assert set(mutants) == set(catalogue)
-    assert mutants == catalogue, "one mutant per catalogue entry (a repeated name = one per variant)"
-
-
-def test_mutants_are_in_catalogue_order():
-    for exercise in EXERCISES:
-        assert [name for name, _ in MUTANTS[exercise.name]] == [m.name for m in exercise.mistakes]
-
-
-def test_mutants_only_for_declared_exercises():
-    assert set(MUTANTS) == set(EXERCISE_NAMES)
-    assert {exercise for exercise, _ in HIDDEN_GAPS} <= set(EXERCISE_NAMES)
-    assert all(m in dict(MUTANTS[e]) for e, m in HIDDEN_GAPS)
-
-
 def test_catalogues_never_shrink():
     """Catalogues grow; these are the sizes they have reached."""
     floors = {"bidirectional_forward": 5, "stacked_forward": 4, "masked_rnn_forward": 5}
     for e in EXERCISES:
         assert len(e.mistakes) >= floors[e.name], e.name
-
-
-@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
-def test_mutant_is_named_on_the_visible_cases(nb05, exercise_name, mistake, occurrence, source):
-    fn = student(nb05, source, exercise_name)
-    result = evaluate(exercise_name, fn)
-    assert_fails_naming(result, mistake)
-    assert result.message.startswith(f"{exercise_name} does not match "), result.message
-    assert "Traceback" not in result.message
-
-
-@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", HIDDEN_MUTANT_PARAMS)
-def test_mutant_is_named_on_the_hidden_cases(nb05, exercise_name, mistake, occurrence, source):
-    # A mistake that slipped through the hidden cases would pass the hidden half of the graded cell.
-    fn = student(nb05, source, exercise_name)
-    result = evaluate(exercise_name, fn, hidden=True)
-    assert_fails_naming(result, mistake)
 
 
 def test_ave_as_sum_is_caught_by_visible_and_hidden_cases(nb05):
@@ -932,21 +689,6 @@ def test_all_padded_reference_keeps_h0_and_outputs_zeros():
 
 
 # ----------------------------------------------------------------------------- generic failures
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_not_implemented(nb05, name):
-    args = ", ".join(keys.get(name).args)
-    fn = student(nb05, f"""
-def {name}({args}):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-""", name)
-    for hidden in (False, True):
-        result = evaluate(name, fn, hidden=hidden)
-        assert_readable_failure(result, name)
-        assert "not implemented" in result.message, result.message
-        assert result.mistake == ""
-
-
 def test_missing_return(nb05):
     fn = student(nb05, """
 def stacked_forward(x, layer_fns):
@@ -1006,16 +748,6 @@ def masked_rnn_forward(x, mask, h0, Wx, Wh, b):
     assert_readable_failure(result, "masked_rnn_forward")
     assert "ValueError" in result.message, result.message
     assert "line 5: h_new = np.tanh(x[:, t] @ Wh + h @ Wx + b)" in result.message, result.message
-
-
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_no_exception_escapes_for_any_exercise(name):
-    for fn in (3, None, lambda *a: None, lambda *a: "x", lambda *a: 1 / 0, lambda *a: (),
-               lambda *a: (np.nan,) * 2, lambda *a: [object()] * 2, lambda: None,
-               lambda *a: np.ones(3) * 1j, lambda *a: a[1], lambda *a: sys.exit(1)):
-        for hidden in (False, True):
-            result = evaluate(name, fn, hidden=hidden)
-            assert_readable_failure(result, name)
 
 
 # ----------------------------------------------------------------------------- inputs

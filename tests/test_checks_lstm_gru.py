@@ -2,12 +2,10 @@
 
 What is checked:
 
-* every reference solution passes its visible and its hidden cases, and says so by name;
-* mutation tests: for every mistake in every exercise's catalogue there is a student-style NumPy
-  implementation with exactly that mistake (MUTANTS); each one fails its visible and its hidden
-  check and the message names the catalogued mistake, and it returns what its catalogue entry
-  returns (for sample_next: the frequencies of its samples). The catalogue and MUTANTS must list
-  the same mistakes, so a mistake added to the catalogue without a mutant makes a test fail;
+* that the solutions pass, that every catalogued mistake's mutant (tests/mutants/) is named on
+  the visible and the hidden cases, and that nothing a student hands a check makes it raise:
+  tests/test_contract.py, for every notebook at once; here, that each mutant returns what its
+  catalogue entry returns (for sample_next: the frequencies of its samples);
 * lstm_forward and gru_forward have to be built from lstm_cell_forward and gru_cell_forward (the
   structural "does not use" check), and a broken cell underneath them is pointed out;
 * sample_next: the student's function gets a np.random.Generator and must draw from it (one
@@ -37,8 +35,6 @@ lstm_cell_forward solution cell, which the GRU solution uses too).
 """
 import collections
 import re
-import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -46,279 +42,22 @@ import pytest
 from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
 from rnnkit.grading import keys
-from tests.conftest import solution_namespace
+from tests import mutants
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
+from tests.mutants.lstm_gru import MUTANTS
 
 NOTEBOOK = "04_lstm_gru"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
 
 
-# ----------------------------------------------------------------------------- mutants
-# exercise name -> [(catalogued mistake name, student source defining that function)].
-# A name catalogued twice (different wrong outputs) has one mutant per variant, in catalogue order.
-# Mutants are plain NumPy; they may call the notebook's sigmoid and the *correct* cells, as a
-# student's notebook would (lstm_forward and gru_forward must call their cell).
-MUTANTS = {
-    "lstm_cell_forward": [
-        ("gate order i, f, o, g", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    z = x_t @ W + h_prev @ U + b
-    i, f, o, g = np.split(z, 4, axis=1)
-    i, f, o = sigmoid(i), sigmoid(f), sigmoid(o)
-    g = np.tanh(g)
-    c_next = f * c_prev + i * g
-    h_next = o * np.tanh(c_next)
-    return h_next, c_next
-"""),
-        ("tanh on a gate", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    z = x_t @ W + h_prev @ U + b
-    i, f, g, o = np.split(np.tanh(z), 4, axis=1)
-    c_next = f * c_prev + i * g
-    h_next = o * np.tanh(c_next)
-    return h_next, c_next
-"""),
-        ("h = o * c (no tanh)", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    H = h_prev.shape[1]
-    z = x_t @ W + h_prev @ U + b
-    i = sigmoid(z[:, :H])
-    f = sigmoid(z[:, H:2 * H])
-    g = np.tanh(z[:, 2 * H:3 * H])
-    o = sigmoid(z[:, 3 * H:])
-    c_next = f * c_prev + i * g
-    h_next = o * c_next
-    return h_next, c_next
-"""),
-        ("forget gate applied to the candidate", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    z = x_t @ W + h_prev @ U + b
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-    i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
-    g = np.tanh(z_c)
-    c_next = i * c_prev + f * g
-    return o * np.tanh(c_next), c_next
-"""),
-        ("sigmoid on the candidate", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    gates = 1 / (1 + np.exp(-(x_t @ W + h_prev @ U + b)))
-    i, f, g, o = np.split(gates, 4, axis=1)
-    c_next = f * c_prev + i * g
-    h_next = o * np.tanh(c_next)
-    return h_next, c_next
-"""),
-        ("c_prev ignored", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    z = x_t @ W + h_prev @ U + b
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-    i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
-    g = np.tanh(z_c)
-    c_next = i * g
-    h_next = o * np.tanh(c_next)
-    return h_next, c_next
-"""),
-        ("bias missing", """
-def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
-    z = np.dot(x_t, W) + np.dot(h_prev, U)
-    i, f, g, o = np.split(z, 4, axis=1)
-    c_next = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
-    h_next = sigmoid(o) * np.tanh(c_next)
-    return h_next, c_next
-"""),
-    ],
-    "lstm_forward": [
-        ("cell state not carried (c0 at every step)", """
-def lstm_forward(x, h0, c0, W, U, b):
-    h = h0
-    states = []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h, c0, W, U, b)
-        states.append(h)
-    return np.stack(states, axis=1), h, c
-"""),
-        ("hidden state not carried (h0 at every step)", """
-def lstm_forward(x, h0, c0, W, U, b):
-    c = c0
-    states = []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h0, c, W, U, b)
-        states.append(h)
-    return np.stack(states, axis=1), h, c
-"""),
-        ("time reversed", """
-def lstm_forward(x, h0, c0, W, U, b):
-    N, T, _ = x.shape
-    h_seq = np.zeros((N, T, h0.shape[1]), dtype=x.dtype)
-    h, c = h0, c0
-    for t in range(T - 1, -1, -1):
-        h, c = lstm_cell_forward(x[:, t, :], h, c, W, U, b)
-        h_seq[:, t, :] = h
-    return h_seq, h, c
-"""),
-        ("cell states returned instead of hidden states", """
-def lstm_forward(x, h0, c0, W, U, b):
-    h, c = h0, c0
-    cs = []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h, c, W, U, b)
-        cs.append(c)
-    return np.stack(cs, axis=1), h, c
-"""),
-    ],
-    "gru_cell_forward": [
-        ("z convention swapped", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    xw = x_t @ W + b[0]
-    hu = h_prev @ U + b[1]
-    xw_z, xw_r, xw_h = np.split(xw, 3, axis=-1)
-    hu_z, hu_r, hu_h = np.split(hu, 3, axis=-1)
-    z = sigmoid(xw_z + hu_z)
-    r = sigmoid(xw_r + hu_r)
-    h_tilde = np.tanh(xw_h + r * hu_h)
-    return (1 - z) * h_prev + z * h_tilde
-"""),
-        ("reset before the matmul", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    H = h_prev.shape[1]
-    xw = x_t @ W + b[0]
-    z = sigmoid(xw[:, :H] + h_prev @ U[:, :H] + b[1, :H])
-    r = sigmoid(xw[:, H:2 * H] + h_prev @ U[:, H:2 * H] + b[1, H:2 * H])
-    h_tilde = np.tanh(xw[:, 2 * H:] + (r * h_prev) @ U[:, 2 * H:] + b[1, 2 * H:])
-    return z * h_prev + (1 - z) * h_tilde
-"""),
-        ("recurrent bias row ignored", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    xw = x_t @ W + b[0]
-    hu = h_prev @ U
-    xw_z, xw_r, xw_h = np.split(xw, 3, axis=-1)
-    hu_z, hu_r, hu_h = np.split(hu, 3, axis=-1)
-    z = sigmoid(xw_z + hu_z)
-    r = sigmoid(xw_r + hu_r)
-    return z * h_prev + (1 - z) * np.tanh(xw_h + r * hu_h)
-"""),
-        ("input bias row ignored", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    b_rec = b[1]
-    xw = x_t @ W
-    hu = h_prev @ U + b_rec
-    xw_z, xw_r, xw_h = np.split(xw, 3, axis=1)
-    hu_z, hu_r, hu_h = np.split(hu, 3, axis=1)
-    z = sigmoid(xw_z + hu_z)
-    r = sigmoid(xw_r + hu_r)
-    return z * h_prev + (1 - z) * np.tanh(xw_h + r * hu_h)
-"""),
-        ("recurrent candidate bias outside the reset", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    H = h_prev.shape[1]
-    xw = x_t @ W + b[0]
-    hu = h_prev @ U
-    z = sigmoid(xw[:, :H] + hu[:, :H] + b[1, :H])
-    r = sigmoid(xw[:, H:2 * H] + hu[:, H:2 * H] + b[1, H:2 * H])
-    h_tilde = np.tanh(xw[:, 2 * H:] + r * hu[:, 2 * H:] + b[1, 2 * H:])
-    return z * h_prev + (1 - z) * h_tilde
-"""),
-        ("tanh on the update gate", """
-def gru_cell_forward(x_t, h_prev, W, U, b):
-    xw = x_t @ W + b[0]
-    hu = h_prev @ U + b[1]
-    xw_z, xw_r, xw_h = np.split(xw, 3, axis=-1)
-    hu_z, hu_r, hu_h = np.split(hu, 3, axis=-1)
-    z = np.tanh(xw_z + hu_z)
-    r = sigmoid(xw_r + hu_r)
-    h_tilde = np.tanh(xw_h + r * hu_h)
-    return z * h_prev + (1 - z) * h_tilde
-"""),
-    ],
-    "gru_forward": [
-        ("state not carried (h0 at every step)", """
-def gru_forward(x, h0, W, U, b):
-    states = []
-    for t in range(x.shape[1]):
-        h = gru_cell_forward(x[:, t], h0, W, U, b)
-        states.append(h)
-    return np.stack(states, axis=1), h
-"""),
-        ("time reversed", """
-def gru_forward(x, h0, W, U, b):
-    h = h0
-    states = []
-    for t in reversed(range(x.shape[1])):
-        h = gru_cell_forward(x[:, t], h, W, U, b)
-        states.insert(0, h)
-    return np.stack(states, axis=1), h
-"""),
-    ],
-    "sample_next": [
-        # No special case for 0: multiplying by 0 makes every logit 0 (uniform samples).
-        ("temperature multiplied instead of divided", """
-def sample_next(logits, temperature, rng):
-    z = logits * temperature
-    p = np.exp(z - np.max(z))
-    p = p / np.sum(p)
-    return int(rng.choice(len(logits), p=p))
-"""),
-        ("temperature ignored", """
-def sample_next(logits, temperature, rng):
-    p = np.exp(logits - logits.max())
-    p /= p.sum()
-    return rng.choice(len(p), p=p)
-"""),
-        # Greedy decoding: by nature it never draws from rng.
-        ("always the most likely index (greedy)", """
-def sample_next(logits, temperature, rng):
-    return int(np.argmax(logits))
-"""),
-        # p is computed, but not passed to rng.choice.
-        ("uniform sampling", """
-def sample_next(logits, temperature, rng):
-    z = logits / max(temperature, 1e-8)
-    p = np.exp(z - z.max())
-    p = p / p.sum()
-    return int(rng.choice(len(p)))
-"""),
-    ],
-    "perplexity": [
-        ("cross-entropy returned (no exp)", """
-def perplexity(probs, targets):
-    picked = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]
-    return -np.mean(np.log(picked))
-"""),
-        ("exp of the summed loss", """
-def perplexity(probs, targets):
-    N, T = targets.shape
-    total = 0.0
-    for n in range(N):
-        for t in range(T):
-            total += -np.log(probs[n, t, targets[n, t]])
-    return np.exp(total)
-"""),
-        ("mean of per-sequence perplexities", """
-def perplexity(probs, targets):
-    picked = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]
-    per_sequence = np.exp(-np.mean(np.log(picked), axis=1))
-    return float(np.mean(per_sequence))
-"""),
-        ("entropy of the predictions instead of the targets' probabilities", """
-def perplexity(probs, targets):
-    entropy = -np.sum(probs * np.log(probs), axis=-1)
-    return float(np.exp(entropy.mean()))
-"""),
-        ("mean of inverse probabilities", """
-def perplexity(probs, targets):
-    N, T, V = probs.shape
-    picked = probs.reshape(N * T, V)[np.arange(N * T), targets.reshape(-1)]
-    return np.mean(1.0 / picked)
-"""),
-    ],
-}
 
 
 def _mutant_params():
     params = []
-    for exercise, mutants in MUTANTS.items():
+    for exercise, entries in MUTANTS.items():
         seen = collections.Counter()
-        for mistake, source in mutants:
+        for mistake, source in entries:
             seen[mistake] += 1
             label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
             params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
@@ -334,7 +73,7 @@ DRAWS_NOTHING = {("sample_next", "always the most likely index (greedy)")}
 @pytest.fixture(scope="module")
 def nb04():
     """The solution cells of 04_lstm_gru (the graded functions and sigmoid)."""
-    return solution_namespace(NOTEBOOK)
+    return mutants.namespace(NOTEBOOK)
 
 
 def mutant_source(exercise_name, mistake_name):
@@ -390,62 +129,13 @@ def test_namespace_holds_the_graded_functions_and_sigmoid(nb04):
     np.testing.assert_allclose(nb04["sigmoid"](np.array([0.0, 2.0])), [0.5, 1 / (1 + np.exp(-2.0))])
 
 
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_solution_passes(nb04, name, hidden):
-    result = evaluate(name, nb04[name], hidden=hidden)
-    assert result.passed, result.message
-    assert result.mistake == ""
-    assert result.message.startswith(f"{name} matches "), result.message
-    kind = "hidden" if hidden else "visible"
-    n = len(keys.get(name).select(hidden))
-    assert f" on {n} {kind} case" in result.message, result.message
-
-
 # ----------------------------------------------------------------------------- mutation tests
-@pytest.mark.parametrize("exercise", EXERCISES, ids=EXERCISE_NAMES)
-def test_every_catalogued_mistake_has_a_mutant(exercise):
-    assert exercise.name in MUTANTS, f"no mutants for {exercise.name}"
-    catalogue = collections.Counter(m.name for m in exercise.mistakes)
-    mutants = collections.Counter(name for name, _ in MUTANTS[exercise.name])
-    assert set(mutants) == set(catalogue)
-    assert mutants == catalogue, "one mutant per catalogue entry (a repeated name = one per variant)"
-
-
-def test_mutants_are_in_catalogue_order():
-    for exercise in EXERCISES:
-        assert [name for name, _ in MUTANTS[exercise.name]] == [m.name for m in exercise.mistakes]
-
-
-def test_mutants_only_for_declared_exercises():
-    assert set(MUTANTS) == set(EXERCISE_NAMES)
-
-
 def test_catalogues_never_shrink():
     """Catalogues grow; these are the sizes they have reached."""
     floors = {"lstm_cell_forward": 7, "lstm_forward": 4, "gru_cell_forward": 6, "gru_forward": 2,
               "sample_next": 4, "perplexity": 5}
     for e in EXERCISES:
         assert len(e.mistakes) >= floors[e.name], e.name
-
-
-@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
-def test_mutant_is_named_on_the_visible_cases(nb04, exercise_name, mistake, occurrence, source):
-    fn = student(nb04, source, exercise_name)
-    result = evaluate(exercise_name, fn)
-    assert_fails_naming(result, mistake)
-    assert result.message.startswith(f"{exercise_name} does not match "), result.message
-    assert "Traceback" not in result.message
-    # The mutants build on the correct cells: no note sends the student to fix one first.
-    assert "does not pass its own check yet" not in result.message, result.message
-
-
-@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
-def test_mutant_is_named_on_the_hidden_cases(nb04, exercise_name, mistake, occurrence, source):
-    # A mistake that slipped through the hidden cases would earn the points of the graded cell.
-    fn = student(nb04, source, exercise_name)
-    result = evaluate(exercise_name, fn, hidden=True)
-    assert_fails_naming(result, mistake)
 
 
 @pytest.mark.parametrize("exercise_name, mistake, occurrence, source", MUTANT_PARAMS)
@@ -979,21 +669,6 @@ def gru_cell_forward(x_t, h_prev, W, U, b):
 
 
 # ----------------------------------------------------------------------------- generic failures
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_not_implemented(nb04, name):
-    args = ", ".join(keys.get(name).args)
-    fn = student(nb04, f"""
-def {name}({args}):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-""", name)
-    for hidden in (False, True):
-        result = evaluate(name, fn, hidden=hidden)
-        assert_readable_failure(result, name)
-        assert "not implemented" in result.message, result.message
-        assert result.mistake == ""
-
-
 def test_missing_return(nb04):
     fn = student(nb04, """
 def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
@@ -1090,16 +765,6 @@ def lstm_cell_forward(x_t, h_prev, c_prev, W, U, b):
     assert_readable_failure(result, "lstm_cell_forward")
     assert "ValueError" in result.message, result.message
     assert "line 3: z = x_t @ U + h_prev @ W + b" in result.message, result.message
-
-
-@pytest.mark.parametrize("name", EXERCISE_NAMES)
-def test_no_exception_escapes_for_any_exercise(name):
-    for fn in (3, None, lambda *a: None, lambda *a: "x", lambda *a: 1 / 0, lambda *a: (),
-               lambda *a: (np.nan,) * 3, lambda *a: [object()] * 3, lambda: None,
-               lambda *a: np.ones(3) * 1j, lambda *a: sys.exit(1)):
-        for hidden in (False, True):
-            result = evaluate(name, fn, hidden=hidden)
-            assert_readable_failure(result, name)
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -4,18 +4,13 @@ A batch's seed adds to every declared hidden case a copy with a new seed, and a 
 the range the case declares (Case.vary): the same seed draws the same copies again, another seed
 others. With them, every solution still passes and every catalogued mistake still fails.
 """
-import importlib
 
 import pytest
 
 from rnnkit import checks, registry
 from rnnkit.grading import keys
+from tests import mutants
 from tests.mutation import student
-from tests.test_checks_bidirectional_stacked import nb05  # noqa: F401  (fixtures)
-from tests.test_checks_bptt import nb02  # noqa: F401
-from tests.test_checks_gradient_problems import nb03  # noqa: F401
-from tests.test_checks_image_captioning import nb06  # noqa: F401
-from tests.test_checks_lstm_gru import nb04  # noqa: F401
 
 NOTEBOOKS = sorted({e.notebook for e in keys.REGISTRY.values()})
 SEEDS = (20261,)
@@ -57,16 +52,15 @@ def test_sizes_vary_somewhere_in_every_notebook():
 
 def _mutants(notebook):
     """(exercise, mistake, source) of every mutant of the notebook's tests."""
-    module = importlib.import_module(f"tests.test_checks_{notebook.split('_', 1)[1]}")
-    for exercise, mutants in module.MUTANTS.items():
-        for m in mutants:
+    for exercise, entries in mutants.of(notebook).MUTANTS.items():
+        for m in entries:
             yield exercise, m[0], m[-1]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_on_drawn_cases_solutions_pass_and_mistakes_fail(request, notebook):
-    namespace = request.getfixturevalue(f"nb{notebook[:2]}")
+def test_on_drawn_cases_solutions_pass_and_mistakes_fail(notebook):
+    namespace = mutants.namespace(notebook)
     for seed in SEEDS:
         drawn = {e.name: e.drawn(seed) for e in keys.for_notebook(notebook) if e.name not in TRAINED}
         for name, exercise in drawn.items():
