@@ -530,3 +530,114 @@ def frame_rows(rows, title=None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- 07: attention
+def seq2seq_diagram():
+    """An encoder-decoder without attention (one vector between them) beside one with attention
+    (every decoder step reads a weighted average of all the encoder's states)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    source, target = ["3", ".", "M", "ä", "r", "z"], ["<s>", "2", "0", "2"]
+    for ax, attention in zip(axes, (False, True)):
+        for t, ch in enumerate(source):
+            _box(ax, 0.8 * t, 0, ch, "x")
+            _box(ax, 0.8 * t, 1, f"e{t + 1}", "h")
+            _arrow(ax, (0.8 * t, 0.25), (0.8 * t, 0.75))
+            if t:
+                _arrow(ax, (0.8 * t - 0.5, 1), (0.8 * t - 0.3, 1))
+        start = 0.8 * len(source) + 0.6
+        for s, ch in enumerate(target):
+            col = start + 0.9 * s
+            _box(ax, col, 0, ch, "x")
+            _box(ax, col, 1, f"d{s + 1}", "h")
+            _box(ax, col, 2, target[s + 1] if s + 1 < len(target) else "0", "y")
+            _arrow(ax, (col, 0.25), (col, 0.75))
+            _arrow(ax, (col, 1.25), (col, 1.75))
+            if s:
+                _arrow(ax, (col - 0.6, 1), (col - 0.3, 1))
+        _arrow(ax, (0.8 * (len(source) - 1) + 0.3, 1), (start - 0.3, 1), color="#c0392b")
+        if attention:
+            for t in range(len(source)):
+                _arrow(ax, (0.8 * t, 1.25), (start + 1.75, 1.27), color="#2e86c1", rad=-0.3)
+            ax.text(start + 1.8, 2.65, "d3 attends: weights over e1 .. e6", ha="center", fontsize=8,
+                    color="#2e86c1")
+            ax.set_title("With attention: each step looks back at every encoder state", fontsize=10)
+        else:
+            ax.text(0.8 * len(source) - 0.1, 1.45, "one vector", ha="center", fontsize=8, color="#c0392b")
+            ax.set_title("Without: the whole input squeezed into the last state", fontsize=10)
+        ax.set_xlim(-0.5, start + 0.9 * len(target))
+        ax.set_ylim(-0.5, 2.9)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def attention_weights(weights, source, target, title="attention weights", ax=None):
+    """A heat map of weights (Ty, Tx): which source characters each output character read."""
+    weights = np.asarray(weights)
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(0.32 * len(source) + 1.6, 0.32 * len(target) + 1.2))
+    image = ax.imshow(weights[:len(target), :len(source)], cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(source)), list(source), fontsize=8)
+    ax.set_yticks(range(len(target)), list(target), fontsize=8)
+    ax.set_xlabel("source character (encoder step)")
+    ax.set_ylabel("output character")
+    ax.set_title(title, fontsize=9)
+    if own:
+        ax.figure.colorbar(image, ax=ax, fraction=0.04, label="weight")
+        ax.figure.tight_layout()
+    return ax.figure
+
+
+def scores_and_weights(scores, weights, mask):
+    """One query's dot-attention scores and its weights over the keys, padded keys shaded."""
+    scores, weights, mask = (np.asarray(a) for a in (scores, weights, mask))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3))
+    keys = np.arange(len(scores))
+    for ax, values, label in ((left, scores, "score  query . key_j"), (right, weights, "weight  softmax")):
+        ax.bar(keys, values, color=np.where(mask, "#2e86c1", "#bbbbbb"))
+        ax.set_xticks(keys, [f"key {j + 1}" + ("" if m else "\n(pad)") for j, m in zip(keys, mask)],
+                      fontsize=8)
+        ax.set_ylabel(label)
+        ax.axhline(0, color="black", lw=0.6)
+    left.set_title("scores: how well each key matches the query", fontsize=9)
+    right.set_title("weights: padded keys get none, the rest sum to 1", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def teacher_forcing_table(target, decoder_input, mask, tokens):
+    """Target and decoder-input rows of one sequence, with the loss mask under them."""
+    fig, ax = plt.subplots(figsize=(0.6 * len(target) + 2.2, 1.9))
+    rows = [("decoder input", decoder_input), ("target", target)]
+    for r, (name, ids) in enumerate(rows):
+        for t, i in enumerate(ids):
+            ax.add_patch(plt.Rectangle((t, r), 1, 1, fc=_COLORS["x" if r == 0 else "y"] if mask[t]
+                                       else "#eeeeee", ec="black", lw=0.6))
+            ax.text(t + 0.5, r + 0.5, tokens[int(i)], ha="center", va="center", fontsize=9)
+        ax.text(-0.2, r + 0.5, name, ha="right", va="center", fontsize=9)
+    for t, m in enumerate(mask):
+        ax.text(t + 0.5, -0.35, str(int(m)), ha="center", va="center", fontsize=8, color="#555555")
+    ax.text(-0.2, -0.35, "mask", ha="right", va="center", fontsize=8, color="#555555")
+    ax.set_xlim(-3.2, len(target) + 0.2)
+    ax.set_ylim(-0.7, 2.1)
+    ax.axis("off")
+    ax.set_title("teacher forcing: the input at step t is the target at t - 1", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by_length(curves, title="Exact-match accuracy by input length"):
+    """Accuracy per input length, one line per model: curves {label: (lengths, accuracy, count)}."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for label, (lengths, accuracy, _) in curves.items():
+        ax.plot(lengths, accuracy, marker="o", ms=3, label=label)
+    ax.set_xlabel("input length (characters)")
+    ax.set_ylabel("exact match")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

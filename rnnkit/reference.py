@@ -22,6 +22,11 @@ Keras weight layouts (Keras 3; checked by tests/test_reference.py against NumPy)
   "same".
 * Bidirectional: weights of the forward layer, then the backward one; the backward half of the
   output equals ``forward(x[:, ::-1])[:, ::-1]``; merge_mode "concat" by default.
+* Attention (dot, Luong): called as ``layer([query, value, key], mask=[None, value_mask],
+  return_attention_scores=True)``, scores ``query key^T`` (no scaling unless use_scale), masked
+  keys get ``-1e9`` before the softmax over the key axis. AdditiveAttention (Bahdanau) has one
+  weight, ``scale`` v (A,), and scores ``sum_a v_a tanh(query_a + key_a)``: the projections
+  query W1 and key W2 are Dense layers before it.
 
 References are built in float64 by default, so that a check measures the student's error and not
 the reference's.
@@ -205,6 +210,31 @@ def run_dense(h, W, b, **config):
     """Dense applied on the last axis of h (any rank), e.g. (N, T, H) -> (N, T, V)."""
     h, W, b = _f64(h, W, b)
     return _np(dense(W, b, **config)(h))
+
+
+def run_dot_attention(query, keys, values, mask=None, **config):
+    """(context (N, Tq, Dv), weights (N, Tq, Tk)) from keras.layers.Attention (dot scores)."""
+    query, keys, values = _f64(query, keys, values)
+    layer = _keras().layers.Attention(dtype="float64", **config)
+    mask = None if mask is None else np.asarray(mask, bool)
+    context, weights = layer([query, values, keys], mask=[None, mask], return_attention_scores=True)
+    return _np(context), _np(weights)
+
+
+def run_additive_attention(query, keys, values, mask, W1, W2, v):
+    """(context, weights) of Bahdanau attention: keras.layers.Dense projections (W1 on the query,
+    W2 on the keys, no bias) feeding keras.layers.AdditiveAttention whose scale is v (A,)."""
+    query, keys, values, W1, W2, v = _f64(query, keys, values, W1, W2, v)
+    keras = _keras()
+    project_q = dense(W1, None, use_bias=False)
+    project_k = dense(W2, None, use_bias=False)
+    q, k = project_q(query), project_k(keys)
+    layer = keras.layers.AdditiveAttention(use_scale=True, dtype="float64")
+    layer.build([tuple(q.shape), tuple(values.shape), tuple(k.shape)])
+    layer.set_weights([v])
+    mask = None if mask is None else np.asarray(mask, bool)
+    context, weights = layer([q, values, k], mask=[None, mask], return_attention_scores=True)
+    return _np(context), _np(weights)
 
 
 # ----------------------------------------------------------------------------- gradients (tf.GradientTape)

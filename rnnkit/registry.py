@@ -19,7 +19,8 @@ from typing import Callable
 
 # How a dimension letter is named in a message about a position in an array.
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
-              "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column"}
+              "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column",
+              "Tq": "query", "Tk": "key", "Dv": "feature", "A": "unit", "E": "feature"}
 TIME_AXES = ("T", "Tx", "Ty")
 # The batch's seed for hidden cases, in the environment a grading kernel starts with.
 HIDDEN_SEED_VARIABLE = "RNNKIT_HIDDEN_SEED"

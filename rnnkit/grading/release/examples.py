@@ -60,6 +60,15 @@ PARTIAL = {
         "bleu_code": ("    brevity = 1.0 if c >= r else np.exp(1 - r / c)\n", "    brevity = 1.0\n",
                       "no brevity penalty"),
     },
+    "07_seq2seq_attention": {
+        # not dot_attention: attention_decoder_step calls it, and would lose its points too
+        "additive_attention_code": ("    hidden = np.tanh((query @ W1)[:, :, None, :] + (keys @ W2)[:, None, :, :])",
+                                    "    hidden = (query @ W1)[:, :, None, :] + (keys @ W2)[:, None, :, :]",
+                                    "tanh missing"),
+        "masked_sequence_loss_code": ("    return -np.sum(mask * np.log(picked)) / np.sum(mask)\n",
+                                      "    return -np.sum(mask * np.log(picked)) / mask.size\n",
+                                      "padding counted in the mean"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
