@@ -47,30 +47,14 @@ from rnnkit.grading import keys
 from rnnkit.grading.keys.bidirectional_stacked import MERGE_MODES
 from tests import mutants
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
-from tests.mutants.bidirectional_stacked import GIVEN_HELPERS, HIDDEN_GAPS, MUTANTS
+from tests.mutants.bidirectional_stacked import GIVEN_HELPERS, MUTANTS
 
 NOTEBOOK = "05_bidirectional_stacked"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
+MUTANT_PARAMS = mutants.params(NOTEBOOK)
 
 
-
-
-def _mutant_params(hidden=False):
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
-            gap = HIDDEN_GAPS.get((exercise, mistake)) if hidden else None
-            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label,
-                                       marks=marks))
-    return params
-
-
-MUTANT_PARAMS = _mutant_params()
 # ----------------------------------------------------------------------------- helpers
 @pytest.fixture(scope="module")
 def nb05():

@@ -24,7 +24,6 @@ The solution cells of the source notebook hold the graded functions; the noteboo
 graded) rnn_forward cell, which rnn_backward and truncated_bptt_grads call, is read from the same
 notebook so that these tests follow it.
 """
-import collections
 import json
 
 import numpy as np
@@ -41,22 +40,7 @@ from tests.mutants.bptt import GIVEN_HELPERS, MUTANTS
 NOTEBOOK = "02_bptt"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
-
-
-
-
-def _mutant_params():
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
-    return params
-
-
-MUTANT_PARAMS = _mutant_params()
+MUTANT_PARAMS = mutants.params(NOTEBOOK)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -13,7 +13,6 @@ What is checked:
 * gradients that are all zero (a hidden case) are handled without anything reaching stderr;
 * no exception ever escapes evaluate().
 """
-import collections
 import warnings
 
 import numpy as np
@@ -40,18 +39,9 @@ def nb03():
 
 
 
-def _mutant_params():
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
-    return params
 
 
-MUTANT_PARAMS = _mutant_params()
+MUTANT_PARAMS = mutants.params(NOTEBOOK)
 
 
 # ----------------------------------------------------------------------------- helpers

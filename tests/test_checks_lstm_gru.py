@@ -49,22 +49,9 @@ from tests.mutants.lstm_gru import MUTANTS
 NOTEBOOK = "04_lstm_gru"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
+MUTANT_PARAMS = mutants.params(NOTEBOOK)
 
 
-
-
-def _mutant_params():
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
-    return params
-
-
-MUTANT_PARAMS = _mutant_params()
 # Mutants of sample_next that by nature never touch their rng.
 DRAWS_NOTHING = {("sample_next", "always the most likely index (greedy)")}
 

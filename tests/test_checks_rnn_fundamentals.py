@@ -15,7 +15,6 @@ What is checked:
 * a failing check writes nothing to stderr (nbgrader scores a cell that does 0).
 
 """
-import collections
 import sys
 
 import numpy as np
@@ -24,28 +23,14 @@ import pytest
 from rnnkit import checks
 from rnnkit.checks import CheckFailed, check, evaluate
 from rnnkit.grading import keys
+from tests import mutants
 from tests.mutation import assert_fails_naming, catalogued, student, warnings_to_stderr
 from tests.mutants.rnn_fundamentals import MUTANTS
 
 NOTEBOOK = "01_rnn_fundamentals"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
-
-
-
-
-def _mutant_params():
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
-    return params
-
-
-MUTANT_PARAMS = _mutant_params()
+MUTANT_PARAMS = mutants.params(NOTEBOOK)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -14,7 +14,6 @@ What is checked:
 * masked_sequence_loss: a bool or a float mask, a Python float or a 0-d array all pass;
 * shift_right keeps the targets' integer dtype and does not write into them.
 """
-import collections
 
 import numpy as np
 import pytest
@@ -24,21 +23,11 @@ from rnnkit.checks import evaluate
 from rnnkit.grading import keys
 from tests import mutants
 from tests.mutants.seq2seq_attention import MUTANTS
-from tests.mutation import assert_fails_naming, catalogued, student
+from tests.mutation import catalogued, student
 
 NOTEBOOK = "07_seq2seq_attention"
 EXERCISES = keys.for_notebook(NOTEBOOK)
 EXERCISE_NAMES = [e.name for e in EXERCISES]
-
-
-def _mutant_params():
-    params = []
-    for exercise, entries in MUTANTS.items():
-        seen = collections.Counter()
-        for mistake, source in entries:
-            seen[mistake] += 1
-            params.append(pytest.param(exercise, mistake, seen[mistake], source, id=f"{exercise}: {mistake}"))
-    return params
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +64,7 @@ def test_namespace_holds_the_graded_functions_and_the_given_helpers(nb07):
         assert callable(nb07.get(name)), name
 
 
-@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", _mutant_params())
+@pytest.mark.parametrize("exercise_name, mistake, occurrence, source", mutants.params(NOTEBOOK))
 def test_mutant_reproduces_its_catalogue_entry(nb07, exercise_name, mistake, occurrence, source):
     """The mutant returns what its catalogue entry says the mistake returns (so it is faithful);
     a case on which both raise (keys and values of different widths) counts as agreeing."""

@@ -7,9 +7,12 @@ the mutants call) and HIDDEN_GAPS (catalogued mistakes the hidden cases cannot s
 tests/test_contract.py checks them against the whole registry; each tests/test_checks_<name>.py
 uses its notebook's module for the tests of that notebook alone.
 """
+import collections
 import importlib
 import json
 import re
+
+import pytest
 
 from tests.conftest import solution_namespace, solution_path
 
@@ -22,6 +25,20 @@ MODULES = {"01_rnn_fundamentals": "rnn_fundamentals", "02_bptt": "bptt",
 def of(notebook):
     """The mutants module of `notebook`."""
     return importlib.import_module(f"tests.mutants.{MODULES[notebook]}")
+
+
+def params(notebook):
+    """One pytest.param(exercise, mistake, occurrence, source) per mutant of `notebook`, in
+    catalogue order; occurrence counts the entries of the same name (1, 2, ...), and the id is
+    "exercise: mistake", with " #2" from a name's second entry on."""
+    found = []
+    for exercise, entries in of(notebook).MUTANTS.items():
+        seen = collections.Counter()
+        for mistake, source in entries:
+            seen[mistake] += 1
+            label = f"{exercise}: {mistake}" + (f" #{seen[mistake]}" if seen[mistake] > 1 else "")
+            found.append(pytest.param(exercise, mistake, seen[mistake], source, id=label))
+    return found
 
 
 def given_cells(notebook, names):
