@@ -629,9 +629,9 @@ def teacher_forcing_table(target, decoder_input, mask, tokens):
 
 
 def accuracy_by_length(curves, title="Exact-match accuracy by input length"):
-    """Accuracy per input length, one line per model: curves {label: (lengths, accuracy, count)}."""
+    """Accuracy per input length, one line per model: curves {label: (lengths, accuracy)}."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for label, (lengths, accuracy, _) in curves.items():
+    for label, (lengths, accuracy) in curves.items():
         ax.plot(lengths, accuracy, marker="o", ms=3, label=label)
     ax.set_xlabel("input length (characters)")
     ax.set_ylabel("exact match")

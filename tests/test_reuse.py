@@ -33,7 +33,7 @@ def test_only_the_definitions_and_the_imports_run(tmp_path):
     assert found["greedy_decode"](None, 1, 2, 5) == [0]
 
 
-def test_the_solutions_decoders_are_found_and_decode(tmp_path):
+def test_the_solutions_decoders_are_found_and_decode():
     here = os.path.join(ROOT, "solutions", "07_seq2seq_attention")
     found = reuse.from_notebook("06_image_captioning", "greedy_decode", "beam_search", start=here)
     step_fn = StepFunction(V=6, seed=3, end_id=2)

@@ -26,6 +26,7 @@ import numpy as np
 from rnnkit import reference as ref
 from rnnkit.grading.keys.catalog import register
 from rnnkit.registry import Case, Exercise, Mistake, Output
+from rnnkit.runtime import import_tf
 
 NOTEBOOK = "07_seq2seq_attention"
 ATTENTION_LAYERS = ("keras.layers.Attention", "keras.layers.AdditiveAttention",
@@ -250,7 +251,6 @@ def _shift(how="right", start=True):
 
 
 def _keras_shift(targets, start_id):
-    from rnnkit.runtime import import_tf
     _, keras = import_tf()
     ops = keras.ops
     targets = ops.convert_to_tensor(np.asarray(targets))
@@ -294,7 +294,6 @@ def _loss_inputs(rng, case):
 
 
 def _keras_loss(targets, probs, mask):
-    from rnnkit.runtime import import_tf
     _, keras = import_tf()
     loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")
     return np.asarray(loss(np.asarray(targets), np.asarray(probs, np.float64),
