@@ -111,14 +111,25 @@ def where(name):
     return _module_path(owner) if owner is not None else None
 
 
-@functools.lru_cache(maxsize=64)
 def _places(forbidden):
-    """{path: label}: where the code of each forbidden name lives."""
+    """{path: label}: where the code of each forbidden name lives.
+
+    Where a name's code lives is known exactly once its module is imported ("keras.metrics.
+    MeanAbsoluteError" -> keras/src/metrics/regression_metrics.py); before, only roughly (the
+    package's folder). The answer is kept per set of imported modules, so that a watch made after
+    the import does not reuse the rough one."""
+    tops = {_ALIASES.get(n.split(".")[0], n.split(".")[0]) for n in forbidden}
+    return _places_now(forbidden, frozenset(t for t in tops if t in sys.modules))
+
+
+@functools.lru_cache(maxsize=128)
+def _places_now(forbidden, imported):
     places = {}
     for name in forbidden:
         path = where(name)
         if path:
-            places[os.path.realpath(path.rstrip(os.sep)) + (os.sep if path.endswith(os.sep) else "")] = name
+            key = os.path.realpath(path.rstrip(os.sep)) + (os.sep if path.endswith(os.sep) else "")
+            places[key] = f"{places[key]}, {name}" if key in places else name   # one file, several names
     return places
 
 

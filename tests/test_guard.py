@@ -156,3 +156,30 @@ def test_an_input_computes_unwatched_but_what_it_is_given_is_watched():
             return x
     assert _calls(lambda: fn(Sneaky()), CELL, [fn]) == [LAYER]
     assert _calls(lambda: guard.unwatched(_keras_cell, X, H, WX, WH, B)) == [guard.Call("rnnkit.guard", "kit")]
+
+
+def test_a_name_is_placed_again_once_its_module_is_imported(tmp_path, monkeypatch):
+    """Keras's public names live in an API folder that re-exports code from elsewhere
+    (keras.metrics.MeanAbsoluteError is in keras/src/metrics/): a watch made before the import
+    knows only the folder, and a watch made after it must find the code's own file."""
+    package = tmp_path / "fakeapi_pkg"
+    (package / "api").mkdir(parents=True)
+    (package / "src").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "src" / "__init__.py").write_text("")
+    (package / "src" / "impl.py").write_text("def mean_error(a, b):\n    return abs(a - b)\n")
+    (package / "api" / "__init__.py").write_text("from fakeapi_pkg.src.impl import mean_error\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    forbidden = ("fakeapi_pkg.api.mean_error",)
+
+    def student(a, b):
+        from fakeapi_pkg.api import mean_error
+        return mean_error(a, b)
+
+    before = guard.Watch(forbidden)                  # placed while the module is not imported
+    assert "fakeapi_pkg" not in sys.modules
+    importlib.import_module("fakeapi_pkg.api")
+    after = guard.Watch(forbidden)
+    after.wrap(student)(3, 1)
+    assert [c.label for c in after.calls] == ["fakeapi_pkg.api.mean_error"]
+    assert before.calls == []
