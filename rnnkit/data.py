@@ -764,3 +764,93 @@ def stock():
     return dict(time=time, values=close, open=open_, high=high, low=low, close=close,
                 volume=volume, name="MSFT", units="US dollars (adjusted for splits and dividends)",
                 frequency="daily (trading days)")
+
+
+# ----------------------------------------------------------------------------- music
+CHORALE_FIELDS = ("id", "path", "part", "key", "melody_key", "key_signature", "time_signature",
+                  "events")
+TIE_TYPES = ("start", "continue", "stop")
+
+
+def _quarter_length(text, seen):
+    """"0.5" or "1/3" (the recipe's exact text) -> float, memoised in `seen`."""
+    if text not in seen:
+        from fractions import Fraction
+        seen[text] = float(Fraction(text))
+    return seen[text]
+
+
+def _built(name):
+    """path(name); if it cannot be rebuilt, the error also names the cached file that failed its
+    check, with its sha256 and the manifest's."""
+    try:
+        return path(name)
+    except (DataMissing, RuntimeError, ValueError) as error:
+        stale = _stale(_entry(name))
+        if not stale:
+            raise
+        raise type(error)(f"{error}{stale}") from error
+
+
+def chorales():
+    """The soprano lines of 409 Bach chorales in music21's corpus: notes and rests, in order.
+
+    Parsed once by data/recipes_chorales.py from the scores inside the pinned music21 (10.5.0,
+    data/MANIFEST.json; parsing takes about 40 s) and read here as plain Python, without importing
+    music21. The soprano is the part named "Soprano" (in 37 chorales not the first part: horns,
+    trumpets or violins come first). Durations are music21's quarterLength, not quantised to any
+    grid (18 notes last 1/8 of a quarter, finer than a sixteenth). Rests are kept; a note held
+    across a barline is written, as in the score, as tied notes of the same pitch. Left out:
+    bwv846 (a keyboard prelude, no soprano), the Humdrum copies of three chorales also in
+    MusicXML, the corpus's Roman-numeral analyses, and 3 grace notes (no duration).
+
+    Returns:
+        dict with
+            chorales: list of 409 dicts, sorted by corpus path, each with
+                id: str, "bwv1.6"; path: str, "bach/bwv1.6.mxl" (music21.corpus.parse reads it);
+                part: str, the soprano's part name: "Soprano" (405 chorales), "Soprano 1",
+                    "Soprano Oboe 1 Violin1" (a part that the instruments double);
+                key, melody_key: str, the key music21's analyze("key") finds in the whole chorale
+                    and in the soprano line alone: tonic (music21's spelling, "-" for flat) and
+                    mode, "F major", "B- major", "F# minor";
+                key_signature: int, the soprano's first key signature in sharps (flats
+                    negative), -4 to 4;
+                time_signature: str, the first one: "4/4" (364 chorales), "3/4" (43), "3/2",
+                    "12/8" (5 chorales change metre later);
+                events: list of (pitch, quarter_length, tie) tuples, 23 to 187 per chorale:
+                    pitch: int, the MIDI note number (57 to 81, 60 to 81 but for one A3 in
+                        bwv254), or None for a rest;
+                    quarter_length: float, the duration in quarter notes, > 0 (0.125 to 8.0,
+                        all multiples of 0.125, exact);
+                    tie: None, or "start", "continue" or "stop" (music21's Tie.type);
+            n_chorales: 409; n_events: 21,604 = n_notes 21,211 + n_rests 393;
+            n_tied: 98, the notes with a tie: 47 held notes, each written as 2 tied notes
+                (start, stop) or, twice, as 4 (start, continue, continue, stop).
+
+    Example:
+        >>> c = chorales()
+        >>> c["n_chorales"], c["n_events"], c["n_notes"], c["n_rests"], c["n_tied"]
+        (409, 21604, 21211, 393, 98)
+        >>> first = c["chorales"][0]
+        >>> first["id"], first["key"], first["time_signature"], first["events"][:2]
+        ('bwv1.6', 'F major', '4/4', [(65, 1.0, None), (72, 1.0, None)])
+        >>> bwv282 = next(ch for ch in c["chorales"] if ch["id"] == "bwv282")
+        >>> bwv282["events"][6:10]          # a rest, then an E5 held across a barline
+        [(71, 2.0, None), (None, 1.0, None), (76, 3.0, 'start'), (76, 3.0, 'stop')]
+    """
+    with open(_built("chorales"), encoding="ascii") as f:
+        lines = f.read().splitlines()
+    seen, out = {}, []
+    for number, line in enumerate(lines, 1):
+        row = json.loads(line)
+        if tuple(row) != CHORALE_FIELDS:
+            raise ValueError(f"line {number} of {_entry('chorales')['file']} has the fields "
+                             f"{tuple(row)}, expected {CHORALE_FIELDS}.")
+        row["events"] = [(pitch, _quarter_length(ql, seen), tie)
+                         for pitch, ql, tie in row["events"]]
+        out.append(row)
+    events = [e for row in out for e in row["events"]]
+    rests = sum(e[0] is None for e in events)
+    return dict(chorales=out, n_chorales=len(out), n_events=len(events),
+                n_notes=len(events) - rests, n_rests=rests,
+                n_tied=sum(e[2] is not None for e in events))
