@@ -641,3 +641,377 @@ def accuracy_by_length(curves, title="Exact-match accuracy by input length"):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- 08: time series
+_SERIES_COLORS = {"truth": "black", "naive": "#7f8c8d", "seasonal naive": "#16a085", "GRU": "#c0392b",
+                  "LSTM": "#2e86c1", "direct": "#8e44ad", "recursive": "#d35400"}
+
+
+def _series_color(label, k):
+    return _SERIES_COLORS.get(label, f"C{k}")
+
+
+def series_overview(panels):
+    """Whole series, one panel each.
+
+    Args:
+        panels: list of dicts with time (T,), values (T,), title, ylabel and, optionally,
+            marked (T,) bool: points drawn as dots (e.g. values filled in, not measured).
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.4 * len(panels)), squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels):
+        time, values = np.asarray(panel["time"]), np.asarray(panel["values"])
+        ax.plot(time, values, lw=0.7, color="#34495e", label=panel.get("label", "series"))
+        if panel.get("marked") is not None:
+            marked = np.asarray(panel["marked"], dtype=bool)
+            ax.plot(time[marked], values[marked], "o", ms=2.5, color="#e67e22",
+                    label=panel.get("marked_label", "marked"))
+        ax.set_title(panel["title"], fontsize=10)
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_xlabel("time")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def window_diagram(T=12, W=4, K=2, stride=3):
+    """How one series of T steps is cut into windows: W inputs (green) then K targets (blue),
+    each window starting `stride` steps after the previous one (a small example, drawn)."""
+    starts = list(range(0, T - W - K + 1, stride))
+    rows = len(starts) + 1
+    fig, ax = plt.subplots(figsize=(0.55 * T + 2.6, 0.55 * rows + 1.2))
+    for t in range(T):
+        ax.add_patch(plt.Rectangle((t, rows - 1), 1, 0.8, fc="#eeeeee", ec="black", lw=0.6))
+        ax.text(t + 0.5, rows - 0.6, f"x{t}", ha="center", va="center", fontsize=8)
+    ax.text(-0.2, rows - 0.6, "series (T, D)", ha="right", va="center", fontsize=9)
+    for n, s in enumerate(starts):
+        y = rows - 2 - n
+        for t in range(s, s + W):
+            ax.add_patch(plt.Rectangle((t, y), 1, 0.8, fc=_COLORS["x"], ec="black", lw=0.6))
+            ax.text(t + 0.5, y + 0.4, f"x{t}", ha="center", va="center", fontsize=8)
+        for t in range(s + W, s + W + K):
+            ax.add_patch(plt.Rectangle((t, y), 1, 0.8, fc=_COLORS["y"], ec="black", lw=0.6))
+            ax.text(t + 0.5, y + 0.4, f"x{t}", ha="center", va="center", fontsize=8)
+        ax.text(-0.2, y + 0.4, f"window n={n} (s={s})", ha="right", va="center", fontsize=9)
+    ax.add_patch(plt.Rectangle((0, -1.05), 0.6, 0.45, fc=_COLORS["x"], ec="black", lw=0.6))
+    ax.text(0.75, -0.83, f"X[n]: W = {W} inputs", va="center", fontsize=8)
+    ax.add_patch(plt.Rectangle((4.5, -1.05), 0.6, 0.45, fc=_COLORS["y"], ec="black", lw=0.6))
+    ax.text(5.25, -0.83, f"Y[n]: K = {K} targets, right after the inputs", va="center", fontsize=8)
+    ax.set_xlim(-4.2, T + 0.3)
+    ax.set_ylim(-1.2, rows)
+    ax.axis("off")
+    ax.set_title(f"T = {T}, W = {W}, K = {K}, stride = {stride}: windows start at s = n * stride; "
+                 f"the last one ends at the last step", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def split_figure(time, values, split, ylabel, title):
+    """A series cut in time: the training split, then the test split (shaded), with the range of
+    values the training split covers (dashed)."""
+    time, values = np.asarray(time), np.asarray(values)
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.plot(time[:split], values[:split], lw=0.8, color="#2e86c1", label="training split")
+    ax.plot(time[split:], values[split:], lw=0.8, color="#c0392b", label="test split (the future)")
+    ax.axvspan(time[split], time[-1], color="#c0392b", alpha=0.08)
+    for level in (values[:split].min(), values[:split].max()):
+        ax.axhline(level, color="#2e86c1", ls="--", lw=0.8)
+    ax.plot([], [], color="#2e86c1", ls="--", lw=0.8, label="lowest and highest training values")
+    ax.set_xlabel("time")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def baseline_diagram(time, window, future, season, steps, ylabel):
+    """Which past value each baseline reads: a window of W observed values, the K true values after
+    it (grey), and for a few steps k an arrow from the value read to the step it stands for.
+
+    Args:
+        time: (W + K,) times of the window and of the future; window: (W,); future: (K,).
+        season: S, the season in steps (W >= S); steps: the 0-based steps k to draw.
+    """
+    time, window, future = np.asarray(time), np.asarray(window), np.asarray(future)
+    W = len(window)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True)
+    titles = ("naive: every step reads the last value of the window",
+              f"seasonal naive: step k reads the value one season (S = {season}) before it")
+    for panel, (ax, title) in enumerate(zip(axes, titles)):
+        ax.plot(time[:W], window, color="#34495e", lw=1, label="window X[n] (W steps)")
+        ax.plot(time[W:], future, color="#aaaaaa", lw=1, label="the K future values Y[n]")
+        ax.axvline(time[W - 1], color="black", lw=0.6, ls=":")
+        for k in steps:
+            read = W - 1 if panel == 0 else W - season + k % season
+            ax.plot(time[read], window[read], "o", color="#c0392b", ms=5)
+            ax.plot(time[W + k], future[k], "s", mfc="none", color="#c0392b", ms=6)
+            ax.add_patch(FancyArrowPatch((time[read], window[read]), (time[W + k], future[k]),
+                                         arrowstyle="-|>", mutation_scale=10, color="#c0392b", lw=0.9,
+                                         connectionstyle="arc3,rad=-0.25"))
+            ax.annotate(f"k={k}", (time[W + k], future[k]), textcoords="offset points", xytext=(4, -12),
+                        fontsize=8, color="#c0392b")
+        ax.plot([], [], "o", color="#c0392b", ms=5, label="value read")
+        ax.plot([], [], "s", mfc="none", color="#c0392b", ms=6, label="step it forecasts")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("time")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def mase_diagram(seed=3):
+    """The two halves of MASE on a toy series: the forecast's errors on the test split (top of the
+    fraction) and the one-step changes of the training split (the scale, bottom)."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.normal(0, 1, 40)) + 20
+    train, test = x[:30], x[30:]
+    forecast = test + rng.normal(0, 0.8, len(test))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw=dict(width_ratios=[3, 1.4]))
+    t = np.arange(len(x))
+    ax = axes[0]
+    ax.plot(t[:30], train, "o-", ms=3, color="#2e86c1", label="training series")
+    for i in range(1, 30):
+        ax.plot([i, i], [train[i - 1], train[i]], color="#e67e22", lw=2.5, alpha=0.7)
+    ax.plot([], [], color="#e67e22", lw=2.5, label=r"$|x_t - x_{t-S}|$ (here S = 1)")
+    ax.set_title("denominator: the training series' own S-step changes, averaged", fontsize=9)
+    ax2 = axes[1]
+    ax2.plot(t[30:], test, "o-", ms=3, color="black", label="truth (test)")
+    ax2.plot(t[30:], forecast, "s", ms=4, color="#c0392b", label="forecast")
+    for i, (a, b) in enumerate(zip(test, forecast)):
+        ax2.plot([30 + i, 30 + i], [a, b], color="#c0392b", lw=2.5, alpha=0.5)
+    ax2.plot([], [], color="#c0392b", lw=2.5, alpha=0.5, label=r"$|y - \hat y|$")
+    ax2.set_title("numerator: the forecast's errors, averaged", fontsize=9)
+    for a in axes:
+        a.set_xlabel("time step")
+        a.set_ylabel("value")
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8, loc="upper left")
+    fig.suptitle(r"MASE = mean $|y - \hat y|$ on the test split  /  mean $|x_t - x_{t-S}|$ on the training"
+                 " split", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def recursive_diagram(W=4, K=3):
+    """Recursive forecasting (one-step model, its predictions fed back, the window sliding) beside
+    a direct multi-output model (one call, K outputs)."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.75 * K + 1.9), gridspec_kw=dict(width_ratios=[1.6, 1]))
+    ax = axes[0]
+    for k in range(K):
+        y = K - 1 - k
+        cells = [("x", f"x{t}") for t in range(k + 1, W + 1)] + [("h", f"ŷ{j}") for j in range(1, k + 1)]
+        for c, (kind, label) in enumerate(cells):
+            ax.add_patch(plt.Rectangle((c, y), 1, 0.7, fc=_COLORS[kind], ec="black", lw=0.6))
+            ax.text(c + 0.5, y + 0.35, label, ha="center", va="center", fontsize=8)
+        _arrow(ax, (W + 0.1, y + 0.35), (W + 0.9, y + 0.35))
+        ax.text(W + 1.3, y + 0.35, "f", ha="center", va="center", fontsize=10, weight="bold")
+        _arrow(ax, (W + 1.7, y + 0.35), (W + 2.4, y + 0.35))
+        ax.add_patch(plt.Rectangle((W + 2.5, y), 1, 0.7, fc=_COLORS["h"], ec="black", lw=0.6))
+        ax.text(W + 3.0, y + 0.35, f"ŷ{k + 1}", ha="center", va="center", fontsize=8)
+        ax.text(-0.2, y + 0.35, f"step {k + 1}", ha="right", va="center", fontsize=8)
+        if k + 1 < K:
+            _arrow(ax, (W + 3.0, y), (W - 0.5, y - 0.28), color="#c0392b", rad=-0.15)
+    ax.text(W + 4.3, K / 2 - 0.4, "fed back:\nthe window\nslides by one", fontsize=8, color="#c0392b",
+            va="center")
+    ax.set_xlim(-1.6, W + 6.5)
+    ax.set_ylim(-0.6, K)
+    ax.axis("off")
+    ax.set_title("recursive: one model f (N, W, D) -> (N, D), called K times", fontsize=9)
+    ax = axes[1]
+    y = (K - 1) / 2
+    for c in range(W):
+        ax.add_patch(plt.Rectangle((c, y), 1, 0.7, fc=_COLORS["x"], ec="black", lw=0.6))
+        ax.text(c + 0.5, y + 0.35, f"x{c + 1}", ha="center", va="center", fontsize=8)
+    _arrow(ax, (W + 0.1, y + 0.35), (W + 0.9, y + 0.35))
+    ax.text(W + 1.3, y + 0.35, "g", ha="center", va="center", fontsize=10, weight="bold")
+    for k in range(K):
+        yk = K - 1 - k
+        _arrow(ax, (W + 1.7, y + 0.35), (W + 2.4, yk + 0.35))
+        ax.add_patch(plt.Rectangle((W + 2.5, yk), 1, 0.7, fc=_COLORS["y"], ec="black", lw=0.6))
+        ax.text(W + 3.0, yk + 0.35, f"ŷ{k + 1}", ha="center", va="center", fontsize=8)
+    ax.set_xlim(-0.5, W + 4)
+    ax.set_ylim(-0.6, K)
+    ax.axis("off")
+    ax.set_title("direct (multi-output): one model g (N, W, D) -> (N, K, D), called once", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def rolling_zscore_diagram(residuals, window, t, ylabel="residual"):
+    """The rolling z-score's idea: the point r_t (red) is compared with the `window` values just
+    before it (shaded); later points (grey) play no part in its score."""
+    r = np.asarray(residuals)
+    steps = np.arange(len(r))
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.axvspan(t - window - 0.5, t - 0.5, color="#2e86c1", alpha=0.15,
+               label=f"the previous {window} values: their mean and standard deviation")
+    ax.plot(steps[:t], r[:t], "o-", ms=3, lw=0.7, color="#34495e", label="residuals up to t - 1")
+    ax.plot(steps[t + 1:], r[t + 1:], "o-", ms=3, lw=0.7, color="#bbbbbb", label="after t (not used)")
+    ax.plot([t], [r[t]], "o", ms=8, color="#c0392b", label=f"r_t at t = {t}: is it unusual?")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xlabel("time step t")
+    ax.set_ylabel(ylabel)
+    ax.set_title(r"score$_t$ = |r$_t$ - mean| / std, both over the shaded window only", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def forecast_panels(panels):
+    """One-step forecasts against the truth, one panel per series.
+
+    Args:
+        panels: list of dicts with time (M,), truth (M,), forecasts {label: (M,)}, title, ylabel.
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels):
+        ax.plot(panel["time"], panel["truth"], color="black", lw=1.4, label="truth")
+        for k, (label, values) in enumerate(panel["forecasts"].items()):
+            ax.plot(panel["time"], values, lw=0.9, color=_series_color(label, k), label=label,
+                    ls="--" if label == "naive" else "-")
+        ax.set_title(panel["title"], fontsize=10)
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_xlabel("time")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left", ncol=4)
+    fig.tight_layout()
+    return fig
+
+
+def mase_bars(table, title="One-step MASE on the test split (lower is better)"):
+    """Grouped bars: table {series: {method: MASE}}; the dashed line at 1 is the scale itself,
+    the in-sample (seasonal) naive forecast's error."""
+    series = list(table)
+    methods = []
+    for row in table.values():
+        methods += [m for m in row if m not in methods]
+    width = 0.8 / len(methods)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    for j, method in enumerate(methods):
+        xs = [i + (j - (len(methods) - 1) / 2) * width for i, s in enumerate(series) if method in table[s]]
+        vals = [table[s][method] for s in series if method in table[s]]
+        bars = ax.bar(xs, vals, width, color=_series_color(method, j), label=method)
+        for bar, v in zip(bars, vals):
+            ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
+    ax.axhline(1, color="black", ls="--", lw=0.8, label="MASE = 1")
+    top = max(max(row.values()) for row in table.values())
+    ax.set_ylim(0, 1.3 * max(top, 1.0))
+    ax.set_xticks(range(len(series)), series)
+    ax.set_xlabel("series")
+    ax.set_ylabel("MASE")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, ncol=len(methods) + 1, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def change_scatter(actual, predicted, title, units):
+    """Predicted against actual one-step changes: a model that knows something lies along the
+    diagonal; one that knows nothing, on a flat line."""
+    actual, predicted = np.ravel(actual), np.ravel(predicted)
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    ax.scatter(actual, predicted, s=4, alpha=0.35, color="#c0392b", label="test windows")
+    lim = np.percentile(np.abs(actual), 99.5)
+    ax.plot([-lim, lim], [-lim, lim], color="black", lw=0.8, ls="--", label="perfect forecast")
+    ax.axhline(0, color="#7f8c8d", lw=1.2, label="naive forecast (change 0)")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_xlabel(f"actual change ({units})")
+    ax.set_ylabel(f"predicted change ({units})")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def horizon_errors(curves, units, title="Mean absolute error by steps ahead"):
+    """MAE against the number of steps ahead, one line per method: curves {label: (K,)}."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for k, (label, errors) in enumerate(curves.items()):
+        errors = np.ravel(errors)
+        ax.plot(np.arange(1, len(errors) + 1), errors, lw=1.4, color=_series_color(label, k), label=label,
+                ls="--" if "naive" in label else "-")
+    ax.set_xlabel("steps ahead k")
+    ax.set_ylabel(f"mean absolute error ({units})")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def multistep_example(time, history, truth, forecasts, ylabel, title):
+    """One window's multi-step forecasts: time (W + K,), history (W,), truth (K,), forecasts
+    {label: (K,)}."""
+    time, history = np.asarray(time), np.asarray(history)
+    W = len(history)
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    ax.plot(time[:W], history, color="#34495e", lw=1, label="window (input)")
+    ax.plot(time[W:], truth, color="black", lw=1.6, label="truth")
+    for k, (label, values) in enumerate(forecasts.items()):
+        ax.plot(time[W:], values, lw=1.1, color=_series_color(label, k), label=label,
+                ls="--" if "naive" in label else "-")
+    ax.axvline(time[W - 1], color="black", lw=0.6, ls=":")
+    ax.set_xlabel("time")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def anomaly_panels(time, residuals, scores, flags, threshold, values=None, injected=None, gaps=None,
+                   ylabel="value", units="", title="Anomalies"):
+    """Flagged points on the series (top, if `values` is given), on the residuals and on the
+    anomaly scores with the threshold (bottom).
+
+    Args:
+        time, residuals, scores, flags: (T,); scores and flags as anomaly_scores returns them.
+        threshold: the line drawn under the scores.
+        values: (T,) or None, the series the residuals come from (drawn on top).
+        injected: (T,) bool or None, positions of known injected faults (drawn as crosses).
+        gaps: (T,) bool or None, steps whose value was filled in, not measured (drawn as dots).
+        ylabel: the series' axis label; units: the residuals' unit.
+    """
+    time, residuals, scores = np.asarray(time), np.asarray(residuals), np.asarray(scores)
+    flags = np.asarray(flags, dtype=bool)
+    rows = [("series", values)] if values is not None else []
+    rows += [("residual", residuals), ("score", scores)]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10, 2.3 * len(rows) + 0.4), sharex=True)
+    for ax, (kind, y) in zip(axes, rows):
+        y = np.asarray(y)
+        ax.plot(time, y, lw=0.6, color="#34495e", label={"series": "series", "residual": "residual",
+                                                         "score": "rolling z-score"}[kind])
+        ax.plot(time[flags], y[flags], "o", mfc="none", ms=7, color="#c0392b", label=f"flagged ({int(flags.sum())})")
+        if injected is not None:
+            inj = np.asarray(injected, dtype=bool)
+            ax.plot(time[inj], y[inj], "x", ms=7, color="#16a085", label=f"injected fault ({int(inj.sum())})")
+        if gaps is not None:
+            gap = np.asarray(gaps, dtype=bool)
+            ax.plot(time[gap], y[gap], ".", ms=4, color="#e67e22", label="not measured (interpolated)")
+        low, high = np.min(y), np.max(y)
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.3 * (high - low))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left", ncol=3)
+    if values is not None:
+        axes[0].set_ylabel(ylabel)
+    axes[-2].set_ylabel(f"residual ({units})" if units else "residual")
+    axes[-1].axhline(threshold, color="#c0392b", ls="--", lw=0.8)
+    axes[-1].set_ylabel("score")
+    axes[-1].set_xlabel("time")
+    axes[-1].text(0.99, 0.92, f"threshold {threshold:g}", transform=axes[-1].transAxes, ha="right",
+                  va="top", fontsize=8, color="#c0392b")
+    axes[0].set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

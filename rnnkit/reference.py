@@ -269,3 +269,54 @@ def simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=None):
             h_seq = tf.stack(states, axis=1)
     grads = tape.gradient(h_seq, [x_t, h0_t, *weights], output_gradients=tf.constant(dh_seq))
     return tuple(_np(g) for g in grads)
+
+
+# ----------------------------------------------------------------------------- time series (notebook 08)
+def run_timeseries_windows(series, input_width, horizon, stride=1):
+    """X (N, W, D), Y (N, K, D) by keras.utils.timeseries_dataset_from_array: every window of
+    W + K steps that starts at a multiple of `stride`, split into its first W steps (the input)
+    and its last K (the target)."""
+    keras = _keras()
+    series = np.asarray(series, np.float64)
+    length = int(input_width) + int(horizon)
+    dataset = keras.utils.timeseries_dataset_from_array(
+        series, None, sequence_length=length, sequence_stride=int(stride), batch_size=4096,
+        shuffle=False)
+    windows = np.concatenate([_np(batch) for batch in dataset], axis=0)
+    return windows[:, :input_width], windows[:, input_width:]
+
+
+def run_normalization(train, test):
+    """Both splits through keras.layers.Normalization adapted on `train` alone (per-feature mean
+    and population variance): (train_z, test_z)."""
+    keras = _keras()
+    layer = keras.layers.Normalization(axis=-1, dtype="float64")
+    layer.adapt(np.asarray(train, np.float64))
+    return _np(layer(np.asarray(train, np.float64))), _np(layer(np.asarray(test, np.float64)))
+
+
+def _mae(a, b):
+    metric = _keras().metrics.MeanAbsoluteError(dtype="float64")
+    metric.update_state(np.ravel(np.asarray(a, np.float64)), np.ravel(np.asarray(b, np.float64)))
+    return float(_np(metric.result()))
+
+
+def run_mase(y_true, y_pred, y_train, season=1):
+    """MAE(y_true, y_pred) / MAE(y_train[S:], y_train[:-S]), both by keras.metrics.MeanAbsoluteError:
+    the error relative to the seasonal naive forecast's in-sample error on the training series."""
+    y_train = np.asarray(y_train, np.float64)
+    return np.asarray(_mae(y_true, y_pred) / _mae(y_train[season:], y_train[:-season]))
+
+
+def run_rolling_zscore(residuals, window, threshold):
+    """scores (T,), flags (T,): |r_t - mean| / std over the previous `window` values, by keras.ops
+    on a (T - window, window) stack of those windows; 0 where fewer than `window` values precede."""
+    ops = _keras().ops
+    r = np.asarray(residuals, np.float64)
+    T, window = len(r), int(window)
+    scores = np.zeros(T)
+    if T > window:
+        past = np.lib.stride_tricks.sliding_window_view(r, window)[:-1]       # (T - window, window)
+        mean, std = ops.mean(past, axis=-1), ops.std(past, axis=-1)
+        scores[window:] = _np(ops.abs(r[window:] - mean) / std)
+    return scores, scores > threshold

@@ -20,8 +20,9 @@ from typing import Callable
 # How a dimension letter is named in a message about a position in an array.
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
               "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column",
-              "Tq": "query", "Tk": "key", "Dv": "feature", "A": "unit", "E": "feature"}
-TIME_AXES = ("T", "Tx", "Ty")
+              "Tq": "query", "Tk": "key", "Dv": "feature", "A": "unit", "E": "feature",
+              "T2": "t", "W": "t", "K": "step ahead k"}
+TIME_AXES = ("T", "T2", "Tx", "Ty", "W", "K")
 # The batch's seed for hidden cases, in the environment a grading kernel starts with.
 HIDDEN_SEED_VARIABLE = "RNNKIT_HIDDEN_SEED"
 # The entry point group under which the instructor's package installs the answer keys.
@@ -72,6 +73,8 @@ class Output:
     name "name[i]". `dims=None` means the shape is whatever the reference's is.
     `sequence=True` marks a short sequence of token ids: messages show it whole.
     `at_least=True` makes the reference a floor: any value >= reference - atol passes.
+    A letter that is not one of the case's sizes is a count that follows from them (the number
+    of windows a series holds): its value is read off the reference's shape.
     """
     name: str
     dims: tuple = None
@@ -79,14 +82,14 @@ class Output:
     sequence: bool = False
     at_least: bool = False
 
-    def shape(self, sizes):
-        return tuple(sizes[d] for d in self.dims)
+    def shape(self, sizes, expected_shape=()):
+        return tuple(sizes[d] if d in sizes else expected_shape[i] for i, d in enumerate(self.dims))
 
     def shape_text(self, sizes, expected_shape=()):
         if self.dims is None:
             return f"{tuple(expected_shape)}"
         letters = ", ".join(self.dims) + ("," if len(self.dims) == 1 else "")
-        return f"({letters}) = {self.shape(sizes)}" if self.dims else "a scalar ()"
+        return f"({letters}) = {self.shape(sizes, expected_shape)}" if self.dims else "a scalar ()"
 
 
 class Problem(Exception):

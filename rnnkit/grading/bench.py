@@ -2,8 +2,9 @@
 graded twice: by plain sequential `nbgrader autograde` + `generate_feedback` and by `rnnkit grade`.
 Figures for the notes; never asserted by tests (shared machines are noisy).
 
-    python -m rnnkit.grading.bench              everything
-    python -m rnnkit.grading.bench grading [N]  only the class: N submissions (default 24)
+    python -m rnnkit.grading.bench                        everything
+    python -m rnnkit.grading.bench grading [N]            only the class: N submissions (default 24)
+    python -m rnnkit.grading.bench notebooks [NAME ...]   only the Run All times (of NAME ...)
 """
 import contextlib
 import io
@@ -132,14 +133,21 @@ def main(argv=None):
         bench_grading(int(argv[1]) if len(argv) > 1 else 24)
         return
     from rnnkit.grading import workspace
+    chosen = workspace.assignments()
+    if argv[:1] == ["notebooks"] and argv[1:]:
+        unknown = [a for a in argv[1:] if a not in chosen]
+        if unknown:
+            raise SystemExit(f"no notebook named {unknown[0]!r}; known: {', '.join(chosen)}")
+        chosen = argv[1:]
     print(f"{'what':55s} {'seconds':>8s}")
-    for assignment in workspace.assignments():
+    for assignment in chosen:
         path = os.path.join(workspace.SOLUTIONS, assignment, f"{assignment}.ipynb")
         for fast in (False, True):
             seconds, errors = run_all(path, fast)
             label = f"Run All {assignment} ({'fast' if fast else 'full'} mode)"
             print(f"{label:55s} {seconds:8.1f}" + (f"  ({errors} cells raised)" if errors else ""), flush=True)
-    bench_grading()
+    if argv[:1] != ["notebooks"]:
+        bench_grading()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from tests.conftest import solution_namespace, solution_path
 MODULES = {"01_rnn_fundamentals": "rnn_fundamentals", "02_bptt": "bptt",
            "03_gradient_problems": "gradient_problems", "04_lstm_gru": "lstm_gru",
            "05_bidirectional_stacked": "bidirectional_stacked",
-           "06_image_captioning": "image_captioning", "07_seq2seq_attention": "seq2seq_attention"}
+           "06_image_captioning": "image_captioning", "07_seq2seq_attention": "seq2seq_attention",
+           "08_time_series": "time_series"}
 
 
 def of(notebook):

@@ -69,6 +69,15 @@ PARTIAL = {
                                       "    return -np.sum(mask * np.log(picked)) / mask.size\n",
                                       "padding counted in the mean"),
     },
+    "08_time_series": {
+        "make_windows_code": ("    starts = np.arange(0, T - input_width - horizon + 1, stride)\n",
+                              "    starts = np.arange(0, T - input_width - horizon, stride)\n",
+                              "last window dropped"),
+        "standardize_code": ("    mean, std = train.mean(axis=0), train.std(axis=0)\n",
+                             "    both = np.concatenate([train, test])\n"
+                             "    mean, std = both.mean(axis=0), both.std(axis=0)\n",
+                             "statistics over all data (leakage)"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
