@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from rnnkit import checks
 from rnnkit.grading import keys
 
 _cell_numbers = itertools.count(1)
@@ -57,3 +58,51 @@ def assert_fails_naming(result, mistake_name):
     assert not result.passed, result.message
     assert result.mistake == mistake_name, result.message
     assert f"Recognised mistake: {mistake_name}." in result.message, result.message
+
+
+def _outputs(value):
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _run(exercise, fn, inputs):
+    """What a check compares for `fn` on `inputs`: its runner's result, or fn called in args order."""
+    copies = {k: checks._copy(v) for k, v in inputs.items()}
+    if exercise.runner is not None:
+        return _outputs(exercise.runner(fn, **copies))
+    return _outputs(fn(*[copies[a] for a in exercise.args]))
+
+
+def assert_reproduces(namespace, exercise_name, mistake_name, occurrence, source):
+    """The mutant in `source` returns what its catalogue entry says the mistake returns, on every
+    case (so the mutant is faithful): where both raise ValueError they agree; a mistake that a
+    runner names (no model) must be named by the runner on every case."""
+    import pytest
+    from rnnkit.registry import Problem
+    exercise = keys.get(exercise_name)
+    entry = catalogued(exercise_name, mistake_name, occurrence)
+    fn = student(namespace, source, exercise_name)
+    compared = 0
+    for case in exercise.cases:
+        inputs = checks.make_inputs(exercise, case)
+        if entry.output is None:
+            with pytest.raises(Problem) as raised:
+                _run(exercise, fn, inputs)
+            assert raised.value.mistake is entry, case.label
+            compared += 1
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                expected = _outputs(entry.output(**{k: checks._copy(v) for k, v in inputs.items()}))
+        except ValueError:
+            with pytest.raises(ValueError):
+                _run(exercise, fn, inputs)
+            continue
+        with np.errstate(all="ignore"):
+            got = _run(exercise, fn, checks.make_inputs(exercise, case))
+        assert len(got) == len(expected), case.label
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(np.asarray(g, np.float64), np.asarray(e, np.float64),
+                                       atol=max(exercise.atol, 1e-6), rtol=exercise.rtol,
+                                       err_msg=f"case {case.label}")
+        compared += 1
+    assert compared >= 1, f"{mistake_name}: no case where both return"

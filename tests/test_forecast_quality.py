@@ -3,15 +3,12 @@ text says next to the naive baselines (MASE on each series), the stock's random 
 a direct year-ahead forecast of CO2 beats the seasonal naive one while the recursive forecast's
 error grows with the horizon, and the injected faults are found again; and the full run's notebook
 ends with no error and nothing on stderr."""
-import json
-import os
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
-from tests.conftest import solution_path
+from tests import full_run as full_run_of
+
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = "08_time_series"
@@ -27,24 +24,11 @@ print("RESULTS " + json.dumps({
 @pytest.fixture(scope="module")
 def full_run():
     """The solution notebook run top to bottom at full size (two minutes), and what it measured."""
-    path = solution_path(NOTEBOOK)
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": os.path.dirname(path)}}).execute(
-        env={**os.environ, "RNNKIT_FAST": "0"})
-    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    results = json.loads(printed.split("RESULTS ", 1)[1])
-    return nb, results
+    return full_run_of.run(NOTEBOOK, REPORT)
 
 
 def test_the_full_run_is_clean(full_run):
-    nb, _ = full_run
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            assert out.output_type != "error", f"{out.get('ename')}: {out.get('evalue')}"
-            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
-    assert "mode full" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
+    full_run_of.assert_clean(full_run[0])
 
 
 def test_on_co2_and_sunspots_the_models_beat_the_naive_forecast(full_run):
