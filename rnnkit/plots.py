@@ -1015,3 +1015,407 @@ def anomaly_panels(time, residuals, scores, flags, threshold, values=None, injec
     axes[0].set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- 09: music generation
+_PITCH_CLASSES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+_TOKEN_COLORS = {"onset": "#cfe8cf", "hold": "#fde3b0", "rest": "#dddddd"}
+_DEGREE_NAMES = ["1", "b2", "2", "b3", "3", "4", "#4", "5", "b6", "6", "b7", "7"]
+_TEMPERATURE_COLORS = ["#2e86c1", "#8e44ad", "#c0392b", "#e67e22", "#16a085"]
+
+
+def pitch_name(midi):
+    """The name of a MIDI note number, with sharps: 60 -> 'C4', 69 -> 'A4', 70 -> 'A#4'."""
+    midi = int(midi)
+    return f"{_PITCH_CLASSES[midi % 12]}{midi // 12 - 1}"
+
+
+def _token_box(ax, x, y, width, height, token, low, fontsize=7):
+    """One token drawn as a box: an onset green with its pitch's name, HOLD orange, REST grey."""
+    token = int(token)
+    kind = "rest" if token == 0 else "hold" if token == 1 else "onset"
+    ax.add_patch(plt.Rectangle((x, y), width, height, fc=_TOKEN_COLORS[kind], ec="black", lw=0.6))
+    label = {"rest": "0\nREST", "hold": "1\nHOLD"}.get(kind, f"{token}\n{pitch_name(token - 2 + low)}")
+    ax.text(x + width / 2, y + height / 2, label, ha="center", va="center", fontsize=fontsize)
+
+
+def _pitch_axis(ax, pitches):
+    """Label a piano roll's y axis with note names: the natural notes (white keys) over a narrow
+    range, every C, E and G over a wider one, every C over more than two octaves; and the lowest
+    and highest pitch unless a label is already next to them."""
+    lo, hi = int(min(pitches)), int(max(pitches))
+    every = (0, 2, 4, 5, 7, 9, 11) if hi - lo <= 16 else (0, 4, 7) if hi - lo <= 26 else (0,)
+    ticks = {p for p in range(lo, hi + 1) if p % 12 in every}
+    ticks |= {p for p in (lo, hi) if all(abs(p - q) > 2 for q in ticks)}
+    ticks = sorted(ticks)
+    ax.set_yticks(ticks, [f"{pitch_name(p)} ({p})" for p in ticks], fontsize=8)
+    ax.set_ylim(lo - 1.5, hi + 1.5)
+
+
+def token_grid_diagram(notes, tokens, low, steps_per_quarter=4, title=None):
+    """A melody as written (top) and as tokens on the grid (bottom), on one time axis.
+
+    Args:
+        notes: list of (pitch or None, onset, duration, tie): the written notes and rests, onset and
+            duration in quarter notes, tie None or "start"/"continue"/"stop" (drawn as an arc).
+        tokens: (T,) ints, the melody's tokens, step t sampled at time t / steps_per_quarter.
+        low: the MIDI pitch whose onset token is 2.
+    """
+    tokens = np.asarray(tokens)
+    T = len(tokens)
+    step = 1.0 / steps_per_quarter
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(0.52 * T + 1.5, 4.6), sharex=True,
+                                      gridspec_kw=dict(height_ratios=[2.2, 1]))
+    pitches = [p for p, *_ in notes if p is not None]
+    rest_row = min(pitches) - 1.5
+    for k, (pitch, onset, duration, tie) in enumerate(notes):
+        if pitch is None:
+            top.add_patch(plt.Rectangle((onset, rest_row - 0.35), duration, 0.7, fc="#bbbbbb", ec="black",
+                                        lw=0.6, hatch="//"))
+            top.text(onset + duration / 2, rest_row, "rest", ha="center", va="center", fontsize=8)
+            continue
+        top.add_patch(plt.Rectangle((onset, pitch - 0.4), duration, 0.8, fc="#2e86c1", ec="black", lw=0.6,
+                                    alpha=0.85))
+        top.text(onset + 0.04, pitch + 0.55, f"{pitch_name(pitch)}, {duration:g} q", fontsize=7, va="bottom")
+        if tie in ("start", "continue"):
+            end = onset + duration
+            top.add_patch(FancyArrowPatch((end - 0.15, pitch - 0.5), (end + 0.15, pitch - 0.5), arrowstyle="-",
+                                          connectionstyle="arc3,rad=0.6", color="#c0392b", lw=1.5))
+            top.text(end, pitch - 1.3, "tie", ha="center", fontsize=7, color="#c0392b")
+    for t in range(T + 1):
+        top.axvline(t * step, color="#999999", lw=0.5 if t % steps_per_quarter else 1.0,
+                    ls=":" if t % steps_per_quarter else "-")
+    top.plot(np.arange(T) * step, np.full(T, rest_row - 1.2), "^", ms=4, color="#c0392b",
+             label="sampling times t / %d" % steps_per_quarter, clip_on=False)
+    _pitch_axis(top, pitches)
+    top.set_ylim(rest_row - 1.5, max(pitches) + 2)
+    top.set_ylabel("pitch")
+    top.legend(fontsize=8, loc="upper right")
+    top.set_title(title or "A melody as written (top) and as one token per sixteenth-note step (bottom)",
+                  fontsize=10)
+    for t, token in enumerate(tokens):
+        _token_box(bottom, t * step, 0, step, 1, token, low)
+        bottom.text((t + 0.5) * step, -0.25, f"t={t}", ha="center", va="top", fontsize=6, color="#555555")
+    bottom.set_ylim(-0.6, 1.1)
+    bottom.set_yticks([])
+    bottom.set_xlim(0, T * step)
+    bottom.set_xticks(np.arange(0, T * step + 1e-9, 1.0))
+    bottom.set_xlabel("time (quarter notes)")
+    for kind, color in _TOKEN_COLORS.items():
+        bottom.add_patch(plt.Rectangle((0, 0), 0, 0, fc=color, ec="black", lw=0.6,
+                                       label={"onset": "onset: 2 + p - LOW", "hold": "HOLD (1)",
+                                              "rest": "REST (0)"}[kind]))
+    bottom.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def token_rows(rows, low, title="Token rows"):
+    """Several token sequences of the same length, one row each: rows {label: (T,) tokens}."""
+    T = max(len(tokens) for tokens in rows.values())
+    fig, ax = plt.subplots(figsize=(0.5 * T + 2.6, 0.75 * len(rows) + 0.9))
+    for r, (label, tokens) in enumerate(rows.items()):
+        y = len(rows) - 1 - r
+        for t, token in enumerate(tokens):
+            _token_box(ax, t, y, 1, 0.8, token, low)
+        ax.text(-0.2, y + 0.4, label, ha="right", va="center", fontsize=9)
+    for t in range(T):
+        ax.text(t + 0.5, -0.15, str(t), ha="center", va="top", fontsize=6, color="#555555")
+    ax.set_xlim(-5.5, T + 0.2)
+    ax.set_ylim(-0.5, len(rows))
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def keys_and_ranges(key_counts, lows, highs, low, high, shifts):
+    """Why transposing helps: how many chorales are in each key (left) and each chorale's range of
+    pitches against the vocabulary's, with the room left to transpose (right).
+
+    Args:
+        key_counts: {key name: number of chorales}, e.g. {"G major": 40, ...}.
+        lows, highs: (C,) each chorale's lowest and highest MIDI pitch.
+        low, high: the lowest and highest pitch the tokens can write.
+        shifts: the transpositions used, in semitones (drawn as the band they move the corpus over).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw=dict(width_ratios=[1.3, 1]))
+    names = sorted(key_counts, key=lambda k: -key_counts[k])
+    colors = ["#2e86c1" if "major" in k else "#c0392b" for k in names]
+    left.bar(range(len(names)), [key_counts[k] for k in names], color=colors)
+    left.set_xticks(range(len(names)), [k.replace("-", "b") for k in names], rotation=70, fontsize=7)
+    left.set_ylabel("chorales")
+    left.set_xlabel("key of the melody (music21's analysis)")
+    left.legend(handles=[plt.Rectangle((0, 0), 1, 1, color="#2e86c1", label="major"),
+                         plt.Rectangle((0, 0), 1, 1, color="#c0392b", label="minor")], fontsize=8)
+    left.grid(alpha=0.3, axis="y")
+    left.set_title(f"{sum(key_counts.values())} chorales in {len(names)} keys: some keys are rare", fontsize=10)
+    order = np.lexsort((np.asarray(highs), np.asarray(lows)))
+    lows, highs = np.asarray(lows)[order], np.asarray(highs)[order]
+    right.vlines(np.arange(len(lows)), lows, highs, color="#34495e", lw=0.8, label="one chorale's range")
+    right.axhspan(low, high, color="#16a085", alpha=0.08,
+                  label=f"the tokens' range {pitch_name(low)}..{pitch_name(high)}")
+    right.axhline(low, color="#16a085", ls="--", lw=1)
+    right.axhline(high, color="#16a085", ls="--", lw=1)
+    lo, hi = lows.min() + min(shifts), highs.max() + max(shifts)
+    right.axhspan(lo, hi, color="#e67e22", alpha=0.15,
+                  label=f"all chorales moved by {min(shifts):+d}..{max(shifts):+d} semitones")
+    right.set_xlabel("chorale (sorted by lowest pitch)")
+    _pitch_axis(right, [low, high])
+    right.set_ylabel("pitch")
+    right.legend(fontsize=7, loc="upper left")
+    right.set_title("Soprano ranges, and the room to transpose them", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def generation_diagram(seed=3, new=3):
+    """Training with teacher forcing (left) beside generation, free running (right): the same LSTM
+    step, the state [h, c] carried from step to step, the sampled token fed back as the next input."""
+    fig, axes = plt.subplots(1, 2, figsize=(14, 3.9), gridspec_kw=dict(width_ratios=[1, 1.45]))
+    ax = axes[0]
+    T = 4
+    for t in range(T):
+        _box(ax, t, 0, f"y{t}", "x")
+        _box(ax, t, 1, "LSTM", "h")
+        _box(ax, t, 2, f"p(y{t + 1})", "y")
+        _arrow(ax, (t, 0.25), (t, 0.75))
+        _arrow(ax, (t, 1.25), (t, 1.75))
+        ax.text(t, 2.45, f"loss vs y{t + 1}", ha="center", fontsize=7, color="#c0392b")
+        if t:
+            _arrow(ax, (t - 0.7, 1), (t - 0.3, 1))
+            ax.text(t - 0.5, 1.08, "h, c", ha="center", fontsize=7)
+    ax.text(1.5, -0.55, "inputs: the TRUE tokens y0 .. y3 (from the data), all at once", ha="center", fontsize=8)
+    ax.set_xlim(-0.6, T - 0.4)
+    ax.set_ylim(-0.8, 2.8)
+    ax.axis("off")
+    ax.set_title("Training, teacher forcing: predict y[t+1] from the true y[0..t]\n"
+                 "(N, T) tokens in -> (N, T, V) logits out, many-to-many", fontsize=9)
+    ax = axes[1]
+    for t in range(seed + new):
+        generated = t >= seed
+        label = f"s{t}" if not generated else f"g{t - seed}"
+        if t < seed + new - 1 or not generated:
+            ax.add_patch(FancyBboxPatch((t - 0.3, -0.25), 0.6, 0.5, boxstyle="round,pad=0.02",
+                                        fc=_COLORS["x"] if not generated else "#f5b7b1", ec="black", lw=1))
+            ax.text(t, 0, label, ha="center", va="center", fontsize=9)
+            _box(ax, t, 1, "LSTM", "h")
+            _arrow(ax, (t, 0.25), (t, 0.75))
+            _arrow(ax, (t, 1.25), (t, 1.75))
+            if t:
+                _arrow(ax, (t - 0.7, 1), (t - 0.3, 1))
+                ax.text(t - 0.5, 1.08, "h, c", ha="center", fontsize=7)
+        if t >= seed - 1 and t < seed + new - 1:
+            ax.add_patch(FancyBboxPatch((t - 0.3, 1.75), 0.6, 0.5, boxstyle="round,pad=0.02",
+                                        fc=_COLORS["y"], ec="black", lw=1))
+            ax.text(t, 2.0, "draw", ha="center", va="center", fontsize=8)
+            ax.text(t, 2.35, r"softmax$(z/\tau)$", ha="center", fontsize=7)
+            _arrow(ax, (t + 0.3, 1.85), (t + 0.68, 0.15), color="#c0392b", rad=0.1)
+            ax.text(t + 0.47, 1.5, f"g{t - seed + 1}", color="#c0392b", fontsize=8, ha="left")
+        elif t < seed - 1:
+            ax.text(t, 1.85, "logits\nunused", ha="center", fontsize=7, color="#888888")
+    last = seed + new - 1
+    ax.text(last, 0, f"g{new - 1}\n(last: not fed)", ha="center", va="center", fontsize=8, color="#c0392b")
+    ax.text((seed - 1) / 2, -0.6, "seed: read to set the state", ha="center", fontsize=8)
+    ax.text(seed + (new - 1) / 2, -0.6, "new tokens: each one drawn, then fed back", ha="center", fontsize=8,
+            color="#c0392b")
+    ax.set_xlim(-0.6, seed + new - 0.2)
+    ax.set_ylim(-0.8, 2.8)
+    ax.axis("off")
+    ax.set_title(f"Generation, free running: a seed of {seed} tokens, then {new} new ones; one step_fn call per "
+                 f"token fed ({seed + new - 1} calls),\nthe state [h, c] handed from each call to the next, "
+                 "never recomputed from the start", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def pitch_frequencies(midi, hz, marked=None, title="Equal temperament: 12 semitones double the frequency"):
+    """Frequency against MIDI note number on a log axis (a straight line: each semitone multiplies
+    the frequency by the same factor). midi, hz: (P,); marked: (lowest, highest) pitch to shade."""
+    midi, hz = np.asarray(midi), np.asarray(hz, dtype=float)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    if marked is not None:
+        ax.axvspan(marked[0] - 0.5, marked[1] + 0.5, color="#e67e22", alpha=0.15,
+                   label=f"the chorales' sopranos: {pitch_name(marked[0])}..{pitch_name(marked[1])}")
+    ax.plot(midi, hz, "o", ms=3, color="#34495e", label="music21 Pitch.frequency")
+    for p, f in zip(midi, hz):
+        if p % 12 == 9 or p == 60:
+            ax.annotate(f"{pitch_name(p)}\n{f:.1f} Hz", (p, f), textcoords="offset points", xytext=(0, 8),
+                        ha="center", fontsize=7, color="#c0392b" if p == 69 else "black")
+    ax.set_yscale("log", base=2)
+    ticks = [f for f in (110, 220, 440, 880, 1760) if hz.min() <= f <= hz.max()]
+    ax.set_yticks(ticks, [f"{f:g}" for f in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("MIDI note number p")
+    ax.set_ylabel("frequency (Hz, log scale)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def note_waveform(wave, sample_rate, hz, title="One note of your synthesizer", zoom_ms=20.0):
+    """One synthesized note: its whole waveform, its first milliseconds and its spectrum (|FFT|),
+    with the expected fundamental and harmonics (hz: the fundamental, e.g. from music21) marked."""
+    wave = np.asarray(wave, dtype=float)
+    t = np.arange(len(wave)) / sample_rate
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.4), gridspec_kw=dict(width_ratios=[1.2, 1, 1.3]))
+    axes[0].plot(t, wave, lw=0.4, color="#34495e")
+    axes[0].set_title(f"the whole note: {len(wave)} samples, {len(wave) / sample_rate:.3f} s", fontsize=9)
+    axes[0].set_xlabel("time (s)")
+    axes[0].set_ylabel("amplitude")
+    zoom = t < zoom_ms / 1000
+    axes[1].plot(1000 * t[zoom], wave[zoom], ".-", ms=2, lw=0.6, color="#34495e")
+    axes[1].set_title(f"the first {zoom_ms:g} ms: the fade-in, one period = {1000 / hz:.2f} ms", fontsize=9)
+    axes[1].set_xlabel("time (ms)")
+    spectrum = np.abs(np.fft.rfft(wave * np.hanning(len(wave))))
+    freqs = np.fft.rfftfreq(len(wave), 1 / sample_rate)
+    axes[2].plot(freqs, spectrum / spectrum.max(), lw=0.8, color="#34495e", label="|FFT| of the note")
+    for k in (1, 2, 3):
+        axes[2].axvline(k * hz, color="#c0392b", ls="--", lw=0.8,
+                        label=f"expected: f, 2f, 3f with f = {hz:.2f} Hz" if k == 1 else None)
+    axes[2].set_xlim(0, min(sample_rate / 2, 4.5 * hz))
+    axes[2].set_xlabel("frequency (Hz)")
+    axes[2].set_ylabel("magnitude (max = 1)")
+    axes[2].set_title("the spectrum: peaks at the frequencies summed", fontsize=9)
+    axes[2].legend(fontsize=7)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def language_model_curves(history, baseline, baseline_label):
+    """Loss and next-token accuracy per epoch, training and held-out, with a baseline's accuracy.
+    history: a Keras History.history with loss, accuracy, val_loss, val_accuracy."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric, label in ((left, "loss", "cross-entropy (nats per token)"),
+                              (right, "accuracy", "next-token accuracy")):
+        ax.plot(epochs, history[metric], "o-", ms=4, label="training (transposed chorales)")
+        ax.plot(epochs, history["val_" + metric], "s-", ms=4, label="held-out chorales")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_xticks(epochs if len(epochs) <= 20 else epochs[::len(epochs) // 10])
+        ax.grid(alpha=0.3)
+    right.axhline(baseline, color="gray", ls="--", lw=1, label=baseline_label)
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    left.set_title("loss: teacher forcing, every step a target", fontsize=10)
+    right.set_title("accuracy of the most likely next token", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def next_token_distributions(probs, low, top=10, title="The next token's distribution at one step"):
+    """probs {label: (V,)}: bars of the `top` most likely tokens (by the first distribution)."""
+    labels = list(probs)
+    first = np.asarray(probs[labels[0]])
+    order = np.argsort(-first)[:top]
+    names = ["REST" if k == 0 else "HOLD" if k == 1 else pitch_name(k - 2 + low) for k in order]
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    for j, label in enumerate(labels):
+        p = np.asarray(probs[label])
+        ax.bar(np.arange(top) + (j - (len(labels) - 1) / 2) * width, p[order], width, label=label,
+               color=_TEMPERATURE_COLORS[j % len(_TEMPERATURE_COLORS)])
+    ax.set_xticks(range(top), names, fontsize=8)
+    ax.set_xlabel("next token")
+    ax.set_ylabel("probability")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def piano_rolls(rolls, title=None):
+    """Melodies as piano rolls, one panel each, on a common pitch axis.
+
+    Args:
+        rolls: list of dicts with pitches (M,) (MIDI, -1 for a rest), durations (M,) in quarter
+            notes, title, and optionally seed: the quarter notes at the start that were given, not
+            generated (drawn grey).
+    """
+    n = len(rolls)
+    fig, axes = plt.subplots(n, 1, figsize=(12, 1.9 * n + 0.5), squeeze=False)
+    every = [p for roll in rolls for p in np.asarray(roll["pitches"]) if p >= 0]
+    for ax, roll in zip(axes[:, 0], rolls):
+        pitches, durations = np.asarray(roll["pitches"]), np.asarray(roll["durations"], dtype=float)
+        onsets = np.concatenate([[0.0], np.cumsum(durations)[:-1]])
+        seed = roll.get("seed", 0.0)
+        for p, start, d in zip(pitches, onsets, durations):
+            if p < 0:
+                continue
+            color = "#aaaaaa" if start < seed else roll.get("color", "#2e86c1")
+            ax.add_patch(plt.Rectangle((start, p - 0.4), d, 0.8, fc=color, ec="black", lw=0.4))
+        total = onsets[-1] + durations[-1] if len(durations) else 1.0
+        for bar in np.arange(0, total + 1e-9, 4.0):
+            ax.axvline(bar, color="#999999", lw=0.5)
+        if seed:
+            ax.axvline(seed, color="#c0392b", lw=1.2, ls="--")
+        ax.set_xlim(0, total)
+        ax.set_xticks(np.arange(0, total + 1e-9, 4.0 * max(1, int(np.ceil(total / 80)))))
+        _pitch_axis(ax, every or [60])
+        ax.set_title(roll["title"], fontsize=9)
+        ax.set_ylabel("pitch")
+        ax.grid(alpha=0.2, axis="y")
+    axes[-1, 0].set_xlabel("time (quarter notes; a line every 4)")
+    if any(roll.get("seed") for roll in rolls):
+        axes[0, 0].add_patch(plt.Rectangle((0, 0), 0, 0, fc="#aaaaaa", label="seed (given)"))
+        axes[0, 0].add_patch(plt.Rectangle((0, 0), 0, 0, fc="#2e86c1", label="generated"))
+        axes[0, 0].legend(fontsize=7, loc="upper right", ncol=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def melody_statistics(degrees, intervals, in_key, interval_labels, reference=None,
+                      reference_label="training chorales"):
+    """Real against generated melodies: pitch classes above the tonic (left), the sizes of the steps
+    between consecutive notes (middle), the share of notes in the detected key (right).
+
+    Args:
+        degrees: {label: (12,)} shares of the notes 0..11 semitones above the detected tonic.
+        intervals: {label: (B,)} shares of the intervals in each bin, labelled by interval_labels.
+        in_key: {label: float}, the mean share of notes in the key music21 detects.
+        reference: (12,) or None, a histogram of pitch classes above the tonic drawn as a black
+            outline over the bars (the one the others are compared with).
+        The first label is drawn black, the others in turn blue, purple, red, ...
+    """
+    labels = list(degrees)
+    colors = {label: ("black" if k == 0 else _TEMPERATURE_COLORS[(k - 1) % len(_TEMPERATURE_COLORS)])
+              for k, label in enumerate(labels)}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8), gridspec_kw=dict(width_ratios=[1.4, 1.4, 0.8]))
+    width = 0.8 / len(labels)
+    panels = ((axes[0], degrees, _DEGREE_NAMES, "semitones above the tonic (scale degree)"),
+              (axes[1], intervals, interval_labels, "interval between consecutive notes (semitones)"))
+    for ax, table, ticks, xlabel in panels:
+        for j, label in enumerate(labels):
+            ax.bar(np.arange(len(ticks)) + (j - (len(labels) - 1) / 2) * width, table[label], width,
+                   color=colors[label], label=label)
+        ax.set_xticks(range(len(ticks)), ticks, fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("share of notes" if ax is axes[0] else "share of intervals")
+        ax.grid(alpha=0.3, axis="y")
+    if reference is not None:
+        axes[0].step(np.arange(13) - 0.5, np.append(reference, reference[-1]), where="post", color="black",
+                     lw=1.2, label=reference_label)
+    axes[0].set_title("pitch classes, relative to the key music21 detects", fontsize=9)
+    axes[1].set_title("interval sizes (up or down)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    bars = axes[2].bar(range(len(labels)), [in_key[label] for label in labels],
+                       color=[colors[label] for label in labels])
+    for bar, label in zip(bars, labels):
+        axes[2].text(bar.get_x() + bar.get_width() / 2, in_key[label], f"{in_key[label]:.2f}", ha="center",
+                     va="bottom", fontsize=8)
+    axes[2].set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    axes[2].set_ylim(0, 1.1)
+    axes[2].set_ylabel("share of notes in the key")
+    axes[2].set_title("notes in the detected key", fontsize=9)
+    axes[2].grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig

@@ -21,7 +21,7 @@ from typing import Callable
 AXIS_NAMES = {"N": "batch", "T": "t", "Tx": "t", "Ty": "t", "H": "unit", "D": "feature",
               "V": "class", "2H": "unit", "M": "unit", "R": "row", "C": "column",
               "Tq": "query", "Tk": "key", "Dv": "feature", "A": "unit", "E": "feature",
-              "T2": "t", "W": "t", "K": "step ahead k"}
+              "T2": "t", "W": "t", "K": "step ahead k", "Q": "note", "L": "t"}
 TIME_AXES = ("T", "T2", "Tx", "Ty", "W", "K")
 # The batch's seed for hidden cases, in the environment a grading kernel starts with.
 HIDDEN_SEED_VARIABLE = "RNNKIT_HIDDEN_SEED"

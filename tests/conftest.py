@@ -1,4 +1,5 @@
 """Shared fixtures: the repository layout and the solution code of each notebook."""
+import ast
 import json
 import os
 import shutil
@@ -20,7 +21,8 @@ def solution_namespace(notebook):
     """Execute the setup-free solution cells of a source notebook and return their namespace.
 
     Only cells marked as nbgrader solution cells run (the graded functions); the markers are
-    plain comments, so the code runs as the instructor wrote it.
+    plain comments, so the code runs as the instructor wrote it. Of the setup cell, only the
+    imports from rnnkit.exercises run (constants such as notebook 09's token ids).
     """
     import numpy as np
     with open(solution_path(notebook), encoding="utf-8") as f:
@@ -28,6 +30,11 @@ def solution_namespace(notebook):
     namespace = {"np": np, "__name__": f"solution_{notebook}"}
     for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") == "setup":
+            tree = ast.parse("".join(cell["source"]))
+            tree.body = [node for node in tree.body if isinstance(node, ast.ImportFrom)
+                         and (node.module or "").startswith("rnnkit.exercises")]
+            exec(compile(tree, f"<{notebook}:setup>", "exec"), namespace)
         if cell["cell_type"] == "code" and meta.get("solution"):
             exec(compile("".join(cell["source"]), f"<{notebook}:{meta['grade_id']}>", "exec"), namespace)
     return namespace

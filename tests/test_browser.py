@@ -4,7 +4,9 @@ The test copies the release (course/) to a temporary folder, starts `jupyter lab
 it, and drives headless Chromium (Debian's chromium, through Playwright) the way a student would:
 it opens 01_rnn_fundamentals, types a correct rnn_cell_forward and an rnn_forward with a
 catalogued mistake (the state is not carried), runs all cells from the Run menu, reads the check
-messages on the page, then presses nbgrader's Validate button and reads its verdict.
+messages on the page, then presses nbgrader's Validate button and reads its verdict. A second
+test plays a melody of notebook 09's synthesizer with IPython's Audio and checks that the page's
+audio player decodes it, offline.
 
 Artifacts, in $RNNKIT_ARTIFACTS (default tests/artifacts/): `browser_checks.png`, the two answers
 and their check messages; `browser_validate.png`, the page with nbgrader's Validate dialog open;
@@ -336,3 +338,56 @@ def test_student_session_checks_and_validate(lab, chromium):
     assert f'check("{MISTAKEN}", {MISTAKEN})' in verdict, verdict
     assert f"Recognised mistake: {MISTAKE}." in verdict, verdict
     assert f'check("{CORRECT}", {CORRECT})' not in verdict, verdict
+
+
+MELODY_CELL = """from IPython.display import Audio
+pitches, durations = np.array([60, 64, 67, -1, 72]), np.array([1.0, 1.0, 1.0, 0.5, 1.5])
+Audio(melody_to_audio(pitches, durations, 8000, 120), rate=8000)"""
+
+
+def test_a_melody_plays_in_the_page(lab, chromium):
+    """Notebook 09's synthesizer (the solution's melody_to_audio), played by IPython's Audio: the
+    page shows an audio player whose WAV, embedded in the notebook, the browser decodes offline
+    (five notes at 120 beats a minute: 2.5 s)."""
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    source = next("".join(c["source"]) for c in _cell_sources(solution_path("09_music_generation"))
+                  if "".join(c["source"]).startswith("def melody_to_audio("))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np"), nbformat.v4.new_code_cell(source),
+                nbformat.v4.new_code_cell(MELODY_CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab["course"] / "melody.ipynb")
+    failure_shot = os.path.join(ARTIFACTS, "browser_audio_failure.png")
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(lab["course"].parent / "chromium_profile_audio"), executable_path=chromium,
+            headless=True, args=CHROMIUM_ARGS, env=lab["env"], viewport={"width": 1200, "height": 900})
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(STEP_MS)
+        try:
+            page.goto(f"{lab['base']}/lab/tree/melody.ipynb?token={lab['token']}")
+            page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+                timeout=KERNEL_START_S * 1000)
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            player = page.locator(".jp-OutputArea-output audio")
+            player.wait_for(timeout=RUN_S * 1000)
+            src = player.locator("source").first.get_attribute("src") or player.get_attribute("src") or ""
+            seconds = player.evaluate("""a => new Promise(done => {
+                if (a.readyState >= 1) return done(a.duration);
+                a.addEventListener('loadedmetadata', () => done(a.duration));
+                a.addEventListener('error', () => done(-1));
+                a.load(); })""")
+        except BaseException:
+            try:
+                page.screenshot(path=failure_shot, full_page=True)
+            except Exception:
+                pass
+            raise
+        finally:
+            context.close()
+    assert src.startswith("data:audio/wav;base64,"), src[:80]
+    assert seconds == pytest.approx(2.5, abs=0.01), seconds

@@ -161,4 +161,4 @@ def test_views_hold_data_and_only_the_inputs_classes():
             assert all(not case.get("hidden") for case in record["cases"])
     assert found == {"rnnkit.exercises.bptt:Objective", "rnnkit.exercises.image_captioning:StepFunction",
                      "rnnkit.exercises.bidirectional_stacked:RNNFunction",
-                     "rnnkit.exercises.time_series:WindowModel"}
+                     "rnnkit.exercises.time_series:WindowModel", "rnnkit.exercises.music:LSTMStep"}

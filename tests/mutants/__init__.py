@@ -20,7 +20,7 @@ MODULES = {"01_rnn_fundamentals": "rnn_fundamentals", "02_bptt": "bptt",
            "03_gradient_problems": "gradient_problems", "04_lstm_gru": "lstm_gru",
            "05_bidirectional_stacked": "bidirectional_stacked",
            "06_image_captioning": "image_captioning", "07_seq2seq_attention": "seq2seq_attention",
-           "08_time_series": "time_series"}
+           "08_time_series": "time_series", "09_music_generation": "music_generation"}
 
 
 def of(notebook):

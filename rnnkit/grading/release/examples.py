@@ -79,6 +79,14 @@ PARTIAL = {
                              "    mean, std = both.mean(axis=0), both.std(axis=0)\n",
                              "statistics over all data (leakage)"),
     },
+    "09_music_generation": {
+        "transpose_tokens_code": ("    out[onsets] = tokens[onsets] + semitones\n",
+                                  "    out[onsets] = tokens[onsets] - semitones\n",
+                                  "transposed the wrong way"),
+        "melody_to_audio_code": ("        f = 440.0 * 2.0 ** ((pitch - 69) / 12)\n",
+                                 "        f = 440.0 * 2.0 ** ((pitch - 57) / 12)\n",
+                                 "off by an octave"),
+    },
 }
 
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
