@@ -208,7 +208,7 @@ def test_grading_a_batch_applies_and_flags_verified_scores(tmp_path, course_root
 
 def test_runner_exercises_are_cut_in_two_that_compose_to_the_runner():
     runners = [e for a in workspace.assignments() for e in keys.for_notebook(a) if e.runner]
-    assert {e.name for e in runners} == {"sample_next", "build_captioner"}
+    assert {e.name for e in runners} == {"sample_next", "build_captioner", "generate_melody", "melody_to_audio"}
     for e in runners:
         assert e.collect is not None and e.finish is not None, e.name
 
