@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install data release examples demo test test-fast test-browser browser student-bundle lab bench clean
+.PHONY: help install data release examples demo test test-fast test-browser browser student-bundle lab bench diagnose-report clean
 
 help:
 	@echo "make demo      install, release the course, autograde the example submissions, print the report"
@@ -19,6 +19,7 @@ help:
 	@echo "make student-bundle  dist/rnn-course-student.zip: course/, the rnnkit wheel and the data, for Colab or any Python"
 	@echo "make lab       open the student release in JupyterLab"
 	@echo "make bench     time the notebooks (full and fast mode), then grade a class with plain nbgrader and with rnnkit"
+	@echo "make diagnose-report  how diagnosis by experiment fares on the corpus of uncatalogued mistakes"
 
 $(VENV)/.installed: pyproject.toml rnnkit/grading/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +76,9 @@ lab: install
 
 bench: install
 	$(BIN)/python -m rnnkit.grading.bench
+
+diagnose-report: install
+	$(BIN)/python -m tests.diagnosis_corpus
 
 clean:
 	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db autograde/grades.csv

@@ -20,15 +20,14 @@ Keras reference's outputs and each catalogued mistake's outputs are stored data.
 come from the answer keys where they are installed (registry.hidden), and are computed.
 """
 import contextlib
-import io
 import os
 import traceback
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnkit import guard, registry, views
+from rnnkit import diagnosis, guard, registry, views
+from rnnkit.runtime import quiet
 from rnnkit.registry import AXIS_NAMES, TIME_AXES
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -54,10 +53,12 @@ class CaseResult:
     wrong: list = field(default_factory=list)   # indices of outputs that differ
     max_diff: float = 0.0
     calls: list = field(default_factory=list)   # guard.Call: what it called that it may not
+    edited: str = ""           # the argument it changed in place
 
     @property
     def ok(self):
-        return self.got is not None and not self.wrong and not self.problem and not self.calls
+        return (self.got is not None and not self.wrong and not self.problem and not self.calls
+                and not self.edited)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Returned:
     problem: str = ""          # it raised, exited, or a runner refused the result
     mistake: registry.Mistake = None   # the catalogued mistake a runner's Problem named
     calls: list = field(default_factory=list)   # guard.Call: what it called that it may not
+    edited: str = ""           # the argument it changed in place (that fails it too)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Result:
     message: str
     mistake: str = ""          # the catalogued mistake's name, when one was recognised
     cases: list = field(default_factory=list)
+    findings: list = field(default_factory=list)   # diagnosis.Finding, shown first first
 
 
 # ----------------------------------------------------------------------------- public API
@@ -113,13 +116,7 @@ def evaluate(name, fn, hidden=False):
 
 
 # ----------------------------------------------------------------------------- running cases
-@contextlib.contextmanager
-def _quiet():
-    """Keep NumPy warnings, Python warnings and stray stderr writes out of the cell's stderr."""
-    sink = io.StringIO()
-    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(sink):
-        warnings.simplefilter("ignore")
-        yield sink
+_quiet = quiet      # NumPy warnings, Python warnings and stray stderr writes kept out of the cell
 
 
 def make_inputs(exercise, case):
@@ -259,7 +256,14 @@ def call_case(exercise, fn, case, inputs=None, collect=False):
     else:
         returned = capture(lambda: watched(*[copies[a] for a in exercise.args]))
     returned.calls = list(watch.calls)
+    returned.edited = diagnosis.in_place_edit(inputs, copies, exercise.args)[0]
     return returned
+
+
+def _in_place_text(name):
+    """Why a function that changes its argument in place fails, even with the right values."""
+    return (f"it changes its argument {name} in place: work on a copy ({name} = {name} - m, "
+            f"not {name} -= m), or your later cells will see {name} changed")
 
 
 def _objects(value):
@@ -326,6 +330,7 @@ def judge_case(exercise, case, returned, inputs=None, reference=None):
     result = CaseResult(case=case, inputs=inputs, expected=expected, outputs=outputs)
     result.mistake = returned.mistake
     result.calls = list(returned.calls)
+    result.edited = returned.edited or ""
     if returned.problem:
         result.problem = returned.problem
         return result
@@ -481,9 +486,13 @@ def _failure_message(exercise, fn, results, counts):
     failing = [r for r in results if not r.ok]
     lines = [head]
     mistake = None
+    edited = next((r for r in failing if r.edited), None)
     if failing:
-        r = failing[0]
-        if r.got is None:
+        # A case whose values are wrong says more than one whose only fault is an edited argument.
+        r = next((r for r in failing if r.got is None or r.wrong), failing[0])
+        if r.got is not None and not r.wrong:
+            lines.append(f"  On case {r.case.describe()} {_in_place_text(r.edited)}.")
+        elif r.got is None:
             lines.append(f"  On case {r.case.describe()} {r.problem}.")
             mistake = r.mistake
         else:
@@ -514,6 +523,16 @@ def _failure_message(exercise, fn, results, counts):
                 if more:
                     lines.append(f"  {more} more array{'s' * (more > 1)} of {base} differ{'s' * (more == 1)} too.")
         mistake = mistake or _recognise(exercise, results)
+    findings = []
+    if mistake is None and edited is not None:
+        # An argument changed in place fails the check on its own, whatever the values.
+        findings = [diagnosis.Finding("in_place", edited.edited, f"{name} changes its argument "
+                                      f"{edited.edited} in place.", 0)]
+        if edited is not r:
+            lines.append(f"  On case {edited.case.describe()} {_in_place_text(edited.edited)}.")
+    elif mistake is None and failing:
+        findings = _diagnose(exercise, fn, failing)
+        lines += [f"  Diagnosis: {f.text}" for f in diagnosis.shown(findings)]
     missing_calls = [h for h in exercise.must_call if counts.get(h, 0) == 0]
     if mistake is None and missing_calls and not failing:
         helper = missing_calls[0]
@@ -529,7 +548,42 @@ def _failure_message(exercise, fn, results, counts):
         if callable(helper_fn) and failing:
             if not evaluate(helper, helper_fn).passed:
                 lines.append(f"  Note: your {helper} does not pass its own check yet; fix it first.")
-    return "\n".join(lines), (mistake.name if mistake else "")
+    return "\n".join(lines), (mistake.name if mistake else ""), findings
+
+
+def _diagnose(exercise, fn, failing):
+    """The findings of experiments on the first failing case that returned something (a
+    function that ran elsewhere, fn None, is only looked at)."""
+    for r in failing:
+        if r.got is not None and r.wrong and not r.calls:
+            return diagnosis.diagnose(exercise, r, _subject(exercise, fn, r))
+    return []
+
+
+def _subject(exercise, fn, result):
+    """What diagnosis experiments with: the student's function run as the check runs it, and the
+    exercise's reference where it is at hand (diagnosis.Subject)."""
+    lengths = {}
+    for k, out in enumerate(exercise.outputs):
+        if out.listed:
+            lengths[k] = sum(o.name.startswith(f"{out.name}[") for o in result.outputs)
+
+    def student(inputs):
+        returned = call_case(exercise, fn, result.case, inputs)
+        if returned.problem:
+            return None
+        got, problem = _normalise(exercise, returned.value, lengths)
+        return None if problem else got
+
+    def reference(inputs):
+        try:
+            return _reference(exercise, inputs)[1]
+        except Exception:
+            return None
+
+    return diagnosis.Subject(student=student if fn is not None else None,
+                             reference=reference if exercise.reference is not None else None,
+                             inputs_of=lambda case: make_inputs(exercise, case), fn=fn)
 
 
 def _evaluate(exercise, fn, cases):
@@ -614,5 +668,5 @@ def _verdict(exercise, results, counts, fn):
             message = (f"{exercise.name} matches {exercise.reference_name} on {len(results)} {kind} "
                        f"case{plural} (largest difference {worst:.1e}).")
         return Result(exercise, True, message, cases=results)
-    message, mistake = _failure_message(exercise, fn, results, counts)
-    return Result(exercise, False, message, mistake=mistake, cases=results)
+    message, mistake, findings = _failure_message(exercise, fn, results, counts)
+    return Result(exercise, False, message, mistake=mistake, cases=results, findings=findings)

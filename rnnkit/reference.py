@@ -37,6 +37,9 @@ from rnnkit.runtime import import_tf
 
 LSTM_GATES = ("i", "f", "c", "o")
 GRU_GATES = ("z", "r", "h")
+# How messages name a gate's block of columns.
+GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "output gate",
+              "z": "update gate", "r": "reset gate", "h": "candidate"}
 
 
 def _keras():
@@ -320,3 +323,180 @@ def run_rolling_zscore(residuals, window, threshold):
         mean, std = ops.mean(past, axis=-1), ops.std(past, axis=-1)
         scores[window:] = _np(ops.abs(r[window:] - mean) / std)
     return scores, scores > threshold
+
+
+# ----------------------------------------------------------------------------- references of the exercises
+def run_bidirectional(x, forward_fn, backward_fn, merge_mode):
+    """y (N, T, M) from keras.layers.Bidirectional of two SimpleRNN layers holding the weights of
+    forward_fn and backward_fn."""
+    _, keras = import_tf()
+    D = np.shape(x)[-1]
+    layer = keras.layers.Bidirectional(forward_fn.keras_layer(), backward_layer=backward_fn.keras_layer(
+        go_backwards=True), merge_mode=merge_mode, dtype="float64")
+    layer.build((None, None, D))
+    layer.set_weights([*(np.asarray(w, np.float64) for w in forward_fn.weights),
+                       *(np.asarray(w, np.float64) for w in backward_fn.weights)])
+    return np.asarray(layer(np.asarray(x, np.float64)))
+
+
+def run_stack(x, layer_fns):
+    """keras.Sequential of the layers of layer_fns (each returning sequences): h_seq (N, T, H)."""
+    _, keras = import_tf()
+    model = keras.Sequential([keras.Input((None, np.shape(x)[-1]), dtype="float64")]
+                             + [fn.keras_layer() for fn in layer_fns])
+    for layer, fn in zip(model.layers, layer_fns):
+        layer.set_weights([np.asarray(w, np.float64) for w in fn.weights])
+    return np.asarray(model(np.asarray(x, np.float64)))
+
+
+def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
+    """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN called with mask= (N, T)."""
+    layer = simple_rnn(*(np.asarray(a, np.float64) for a in (Wx, Wh, b)))
+    h_seq, h_last = layer(np.asarray(x, np.float64), mask=np.asarray(mask, bool),
+                          initial_state=[np.asarray(h0, np.float64)])
+    return np.asarray(h_seq), np.asarray(h_last)
+
+
+def run_cross_entropy(logits, targets):
+    """(loss, dloss/dlogits (N, T, V)) of SparseCategoricalCrossentropy(from_logits=True), the
+    gradient by tf.GradientTape."""
+    tf, keras = import_tf()
+    z = tf.constant(np.asarray(logits, np.float64))
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = loss_fn(tf.constant(np.asarray(targets)), z)
+    return loss.numpy(), tape.gradient(loss, z).numpy()
+
+
+def run_perplexity(probs, targets):
+    """exp(SparseCategoricalCrossentropy) of probs (N, T, V) and integer targets (N, T)."""
+    _, keras = import_tf()
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+    return float(np.exp(loss(np.asarray(targets), np.asarray(probs, np.float64))))
+
+
+def run_shift_right(targets, start_id):
+    """keras.ops.concatenate([a start column, targets[:, :-1]]): the decoder's inputs (N, Ty)."""
+    _, keras = import_tf()
+    ops = keras.ops
+    targets = ops.convert_to_tensor(np.asarray(targets))
+    start = ops.full((ops.shape(targets)[0], 1), start_id, dtype=targets.dtype)
+    return np.asarray(ops.concatenate([start, targets[:, :-1]], axis=1))
+
+
+def run_masked_loss(targets, probs, mask):
+    """SparseCategoricalCrossentropy with the mask as sample weights (mean_with_sample_weight)."""
+    _, keras = import_tf()
+    loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")
+    return np.asarray(loss(np.asarray(targets), np.asarray(probs, np.float64),
+                           sample_weight=np.asarray(mask, np.float64)))
+
+
+def run_repeat_last(X, horizon):
+    """The last step of each window repeated K times (keras.ops.repeat)."""
+    _, keras = import_tf()
+    return np.asarray(keras.ops.repeat(np.asarray(X, np.float64)[:, -1:, :], int(horizon), axis=1))
+
+
+def run_seasonal_take(X, season, horizon):
+    """keras.ops.take of the steps W - S + (k mod S) along the time axis."""
+    _, keras = import_tf()
+    X = np.asarray(X, np.float64)
+    idx = X.shape[1] - int(season) + np.arange(int(horizon)) % int(season)
+    return np.asarray(keras.ops.take(X, idx, axis=1))
+
+
+def run_dense_softmax(h_seq, Wy, by):
+    """probs (N, T, V) from keras.layers.Dense(V, activation="softmax") on h_seq (N, T, H)."""
+    return run_dense(h_seq, Wy, by, activation="softmax")
+
+
+def run_many_to_one(x, h0, Wx, Wh, b, Wy, by):
+    """probs (N, V): keras.layers.SimpleRNN's last state through Dense(V, activation="softmax")."""
+    _, h_last = run_simple_rnn(x, h0, Wx, Wh, b)
+    return run_dense(h_last, Wy, by, activation="softmax")
+
+
+def run_one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
+    """probs (N, T, V): a SimpleRNNCell and Dense(softmax) stepped T times from x0 (N, V) and h0,
+    each step's probabilities the next step's input."""
+    cell = simple_rnn_cell(*_f64(Wx, Wh, b))
+    out = dense(*_f64(Wy, by), activation="softmax")
+    x, h = _f64(x0, h0)
+    probs = []
+    for _ in range(int(T)):
+        h = _np(cell(x, [h])[0])
+        x = _np(out(h))
+        probs.append(x)
+    return np.stack(probs, axis=1)
+
+
+def run_encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
+    """probs (N, Ty, V): keras.layers.SimpleRNN with the weights `enc` reads x (N, Tx, D) from h0;
+    its last state starts run_one_to_many with the weights `dec`, from a zero first input."""
+    _, h_enc = run_simple_rnn(x, h0, *enc)
+    return run_one_to_many(np.zeros((np.shape(x)[0], np.shape(Wy)[1])), h_enc, *dec, Wy, by, Ty)
+
+
+def state_jacobians(x, h0, Wx, Wh, b, **config):
+    """Every d h_T / d h_k of a SimpleRNN, by tf.GradientTape.batch_jacobian, in float64.
+
+    keras.layers.SimpleRNNCell is stepped in a loop under the tape; a zero tensor `probe` is added
+    to every state (h0 included), so that one batch_jacobian of h_T with respect to `probe` gives the
+    derivative with respect to each state.
+
+    Args:
+        x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,): as in rnn_forward.
+        **config: keras.layers.SimpleRNNCell settings (e.g. activation=None).
+
+    Returns:
+        J of shape (N, T + 1, H, H): J[n, k, i, j] = d h_T[n, i] / d h_k[n, j], where h_0 = h0 and
+        h_k = h_seq[:, k - 1] for k >= 1 (so J[:, T] is the identity).
+    """
+    tf, _ = import_tf()
+    x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    cell = simple_rnn_cell(Wx, Wh, b, **config)
+    probe = tf.zeros((N, T + 1, H), dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(probe)
+        h = tf.constant(h0) + probe[:, 0]
+        for t in range(T):
+            h, _ = cell(tf.constant(x[:, t]), [h])
+            h = h + probe[:, t + 1]
+    J = tape.batch_jacobian(h, probe, experimental_use_pfor=False)    # (N, H, T + 1, H)
+    return np.transpose(J.numpy(), (0, 2, 1, 3))
+
+
+def run_jacobian_norms(x, h0, Wx, Wh, b):
+    """norms (T,): the Frobenius norm of d h_T / d h_t for t = 1..T (state_jacobians), averaged
+    over the batch."""
+    J = state_jacobians(x, h0, Wx, Wh, b)[:, 1:]
+    return np.linalg.norm(J, axis=(-2, -1)).mean(axis=0)
+
+
+def run_clip_by_global_norm(grads, max_norm):
+    """([clipped arrays], global norm before clipping) from tf.clip_by_global_norm."""
+    tf, _ = import_tf()
+    clipped, norm = tf.clip_by_global_norm([tf.constant(g, tf.float64) for g in _f64(*grads)], max_norm)
+    return [_np(c) for c in clipped], _np(norm)
+
+
+def run_clip_by_value(grads, limit):
+    """[each array clipped to [-limit, limit]] by tf.clip_by_value."""
+    tf, _ = import_tf()
+    return [_np(tf.clip_by_value(tf.constant(g, tf.float64), -float(limit), float(limit)))
+            for g in _f64(*grads)]
+
+
+def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine, Wy, by):
+    """One Luong decoder step: (probs (N, V), h_next (N, H), weights (N, Tx)). A GRUCell with the
+    weights `cell` steps from h_prev on y_prev; keras.layers.Attention with the query h_next reads
+    enc_seq (keys and values) under enc_mask; Dense(tanh) with the weights `combine` joins
+    [context, h_next]; Dense(softmax) with Wy, by gives the probabilities."""
+    h_next = run_gru_cell(y_prev, h_prev, *cell)
+    context, weights = run_dot_attention(h_next[:, None, :], enc_seq, enc_seq, enc_mask)
+    h_att = run_dense(np.concatenate([context[:, 0], h_next], axis=-1), *combine, activation="tanh")
+    return run_dense(h_att, Wy, by, activation="softmax"), h_next, weights[:, 0]

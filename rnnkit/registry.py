@@ -159,8 +159,18 @@ class Exercise:
             runner returns; it may raise Problem. runner(fn, **inputs) must equal
             finish(collect(fn, **inputs), **inputs). A runner without them is not verified.
             Runners live in the student package (rnnkit/exercises/): they judge, never answer.
-        examples: in a view, the stored visible cases, {case label: Example}; reference,
-            make_inputs and the mistakes' outputs are then not needed (and not there).
+        examples: in a view, the stored visible cases, {case label: Example}; make_inputs and
+            the mistakes' outputs are then not needed (and not there), and `reference` is there
+            only when it lives in the student package (a Keras call of rnnkit.reference or
+            rnnkit.exercises), for the experiments of rnnkit.diagnosis.
+        gates: which arguments hold gates side by side on their last axis, {arg: gate letters in
+            Keras's column order} (e.g. LSTM W, U, b: reference.LSTM_GATES), for the probes that
+            change one gate's block of columns at a time.
+        roles: what an argument is, where its name does not say it (rnnkit.diagnosis.ROLES gives
+            the usual names): {arg: "bias" | "state" | "upstream" | "fixed"}; "fixed" keeps a
+            probe from changing it.
+        probes_off: the probes of rnnkit.diagnosis that do not fit this exercise (e.g. "repeat"
+            for a function that trains a model); ("all",) turns diagnosis off.
     """
     name: str
     notebook: str
@@ -180,6 +190,9 @@ class Exercise:
     collect: Callable = None
     finish: Callable = None
     examples: dict = None
+    gates: dict = None
+    roles: dict = None
+    probes_off: tuple = ()
 
     @property
     def grade_id(self):

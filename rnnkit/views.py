@@ -26,6 +26,7 @@ from rnnkit.registry import Example, Exercise, Mistake, Output
 VIEWS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exercises", "views")
 FORMAT = 1
 OBJECT_MODULES = "rnnkit.exercises."      # where the classes of encoded objects may come from
+REFERENCE_MODULE = "rnnkit.reference"      # the Keras references as Keras calls
 
 
 class BadValue(ValueError):
@@ -98,13 +99,23 @@ def function_name(fn):
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
+def student_function_name(fn):
+    """'module:name' of a module-level function of the student package, or None for any other
+    callable (a reference that lives with the answer keys stays there)."""
+    module, qualname = getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", "")
+    if not (module.startswith(OBJECT_MODULES) or module == REFERENCE_MODULE) or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
+
+
 def function(name):
-    """The runner function 'rnnkit.exercises.<topic>:<name>' names (function_name's inverse)."""
+    """The function of the student package that 'rnnkit.exercises.<topic>:<name>' (a runner) or
+    'rnnkit.reference:<name>' (a Keras reference) names: function_name's inverse."""
     if name is None:
         return None
     module, _, qualname = name.partition(":")
-    if not module.startswith(OBJECT_MODULES):
-        raise BadValue(f"{name!r} is not a runner of the student package")
+    if not (module.startswith(OBJECT_MODULES) or module == REFERENCE_MODULE):
+        raise BadValue(f"{name!r} is not a function of the student package")
     return getattr(importlib.import_module(module), qualname)
 
 
@@ -146,7 +157,10 @@ def read(notebook, folder=VIEWS_DIR):
             mistakes=[Mistake(m["name"], m["hint"]) for m in r["mistakes"]],
             points=r["points"], must_call=tuple(r["must_call"]), forbidden=tuple(r["forbidden"]),
             atol=r["atol"], rtol=r["rtol"], runner=function(r["runner"]),
-            collect=function(r["collect"]), finish=function(r["finish"]), examples=examples)
+            collect=function(r["collect"]), finish=function(r["finish"]), examples=examples,
+            reference=function(r.get("reference")),
+            gates={k: tuple(v) for k, v in r.get("gates", {}).items()} or None,
+            roles=r.get("roles") or None, probes_off=tuple(r.get("probes_off", ())))
         exercises.append(exercise)
     return exercises
 

@@ -274,3 +274,38 @@ def test_grades_csv_has_the_in_notebook_and_verified_points_of_each_exercise(tmp
     columns = ["rnn_cell_forward", "rnn_cell_forward (in-notebook)", "rnn_cell_forward (verified)"]
     assert [joe[c] for c in columns] == ["0", "2", "0"]
     assert joe["many_to_one (verified)"] == "" and rows["ann"]["dense_softmax (verified)"] == ""
+
+
+def test_findings_by_experiment_are_counted_apart_from_named_mistakes():
+    """"2 of 3: changing h_prev does not change your h_next": a diagnosis, where no catalogued
+    mistake fits, is counted per exercise like a named mistake and listed apart."""
+    from rnnkit.grading.reports import grade_sheet
+    assert class_report.FOUND == grade_sheet.FOUND
+    finding = grade_sheet.diagnose(
+        "rnn_cell_forward does not match keras.layers.SimpleRNNCell yet.\n"
+        "  On case 'visible 1' (N=3, D=4, H=5, float32): h_next differs at batch 0, unit 0: ...\n"
+        "  Diagnosis: Changing h_prev does not change your h_next; in keras.layers.SimpleRNNCell it does.\n")
+    assert finding == "found: changing h_prev does not change your h_next"
+    rows = [row("ann", points={"rnn_cell_forward": 0}, notes={"rnn_cell_forward": finding}),
+            row("bob", points={"rnn_cell_forward": 0}, notes={"rnn_cell_forward": finding}),
+            row("cat", points={"rnn_cell_forward": 0}, notes={"rnn_cell_forward": "relu instead of tanh"})]
+    text = class_report.format_text(class_report.summarize(rows))
+    assert "    rnn_cell_forward: 1 x relu instead of tanh" in text
+    assert ("  found by experiment (no catalogued mistake):\n"
+            "    rnn_cell_forward: 2 of 3: changing h_prev does not change your h_next") in text
+    # Positions and sizes differ from case to case; the finding counted does not.
+    assert grade_sheet.finding_label("Changing x at t=3 changes your h_seq at t=2: a step looks "
+                                     "ahead.") == "changing x at t changes your h_seq at t"
+    assert grade_sheet.finding_label("Changing the input gate's columns W[:, 0:5] does not change "
+                                     "your c_next; in keras.layers.LSTMCell it does.") == \
+        "changing the input gate's columns W does not change your c_next"
+
+
+def test_the_note_of_a_verdict_without_a_named_mistake_is_the_notebooks_diagnosis():
+    from rnnkit.grading.reports import grade_sheet
+    from rnnkit.grading.verify.records import Verdict
+    verdict = Verdict("rnn_cell_forward", 0, 2, message="rnn_cell_forward does not match\n  On case ...")
+    found = "found: changing h_prev does not change your h_next"
+    assert grade_sheet.note(verdict, found) == found
+    assert grade_sheet.note(Verdict("rnn_cell_forward", 0, 2, mistake="relu instead of tanh"), found) == \
+        "relu instead of tanh"

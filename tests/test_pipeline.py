@@ -191,5 +191,18 @@ def test_failed_checks_show_the_message_without_checker_frames(graded, assignmen
     assert len(errors) == len(examples.expected_mistakes(assignment))
     for err in errors:
         shown = "\n".join(err.traceback)
-        assert err.ename == "CheckFailed" and "Recognised mistake" in shown
+        assert err.ename == "CheckFailed" and ("Recognised mistake" in shown or "Diagnosis:" in shown)
         assert "checks.py" not in shown and "Traceback" not in shown
+
+
+def test_a_mistake_no_catalogue_lists_is_diagnosed_in_the_feedback_and_counted_in_the_report(graded):
+    """The partial 05 example updates the state at padded steps, which no catalogue lists: its
+    feedback shows what the check found by experiment, and the class report counts that finding
+    as it counts named mistakes."""
+    root, _, out = graded
+    html = (root / "feedback" / "partial" / "05_bidirectional_stacked" / "05_bidirectional_stacked.html").read_text()
+    assert "Diagnosis: Changing x where mask is 0 changes your h_last" in html
+    note = examples.expected_mistakes("05_bidirectional_stacked")["masked_rnn_forward"]
+    assert note.startswith("found: ")
+    assert f"masked_rnn_forward: 1 of 3: {note[len('found: '):]}" in out     # the class report's text
+    assert note in (root / "class_report.html").read_text()

@@ -23,7 +23,6 @@ from rnnkit.exercises.bidirectional_stacked import RNNFunction
 from rnnkit.grading.keys.catalog import register
 from rnnkit.grading.keys.inputs import rnn_weights
 from rnnkit.registry import Case, Exercise, Mistake, Output
-from rnnkit.runtime import import_tf
 
 NOTEBOOK = "05_bidirectional_stacked"
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -74,17 +73,6 @@ def _bi_inputs(rng, case):
     return dict(x=x, forward_fn=forward_fn, backward_fn=backward_fn, merge_mode=case.sizes["merge_mode"])
 
 
-def _keras_bidirectional(x, forward_fn, backward_fn, merge_mode):
-    _, keras = import_tf()
-    D = np.shape(x)[-1]
-    layer = keras.layers.Bidirectional(forward_fn.keras_layer(), backward_layer=backward_fn.keras_layer(
-        go_backwards=True), merge_mode=merge_mode, dtype="float64")
-    layer.build((None, None, D))
-    layer.set_weights([*(np.asarray(w, np.float64) for w in forward_fn.weights),
-                       *(np.asarray(w, np.float64) for w in backward_fn.weights)])
-    return np.asarray(layer(np.asarray(x, np.float64)))
-
-
 def _merge(a, b, merge_mode):
     if merge_mode == "concat":
         return np.concatenate([a, b], axis=-1)
@@ -117,7 +105,7 @@ register(Exercise(
     outputs=(Output("y", ("N", "T", "M")),),
     reference_name="keras.layers.Bidirectional(SimpleRNN)",
     forbidden=("keras.layers.Bidirectional",),
-    reference=_keras_bidirectional,
+    reference=ref.run_bidirectional,
     make_inputs=_bi_inputs,
     cases=[
         _bi_case("visible concat", 501, "concat", N=2, T=5, D=3, H=4),
@@ -157,15 +145,6 @@ def _stack_inputs(rng, case):
     return dict(x=rng.normal(size=(N, T, D)), layer_fns=layer_fns)
 
 
-def _keras_stack(x, layer_fns):
-    _, keras = import_tf()
-    model = keras.Sequential([keras.Input((None, np.shape(x)[-1]), dtype="float64")]
-                             + [fn.keras_layer() for fn in layer_fns])
-    for layer, fn in zip(model.layers, layer_fns):
-        layer.set_weights([np.asarray(w, np.float64) for w in fn.weights])
-    return np.asarray(model(np.asarray(x, np.float64)))
-
-
 def _stacked(feed="previous", pick="last", order=1, residual=False):
     def run(x, layer_fns):
         fns = [_f64(f) for f in layer_fns][::order]
@@ -191,7 +170,7 @@ register(Exercise(
     outputs=(Output("h_seq", ("N", "T", "H")),),
     reference_name="keras.Sequential of stacked RNN layers (return_sequences=True)",
     forbidden=("keras.Sequential",),
-    reference=_keras_stack,
+    reference=ref.run_stack,
     make_inputs=_stack_inputs,
     cases=[
         _stack_case("visible two SimpleRNN layers", 511, ("SimpleRNN", "SimpleRNN"), (3, 3),
@@ -236,13 +215,6 @@ def _mask_inputs(rng, case):
     return dict(x=x, mask=mask, h0=h0, Wx=Wx, Wh=Wh, b=b)
 
 
-def _keras_masked(x, mask, h0, Wx, Wh, b):
-    layer = ref.simple_rnn(*(np.asarray(a, np.float64) for a in (Wx, Wh, b)))
-    h_seq, h_last = layer(np.asarray(x, np.float64), mask=np.asarray(mask, bool),
-                          initial_state=[np.asarray(h0, np.float64)])
-    return np.asarray(h_seq), np.asarray(h_last)
-
-
 def _masked(use_mask=True, padded_state="carry", padded_output="carry", first_output="zeros",
             invert=False):
     """NumPy masked SimpleRNN with switches for the catalogued mistakes."""
@@ -269,7 +241,7 @@ register(Exercise(
     outputs=(Output("h_seq", ("N", "T", "H")), Output("h_last", ("N", "H"))),
     reference_name="keras.layers.SimpleRNN called with mask=",
     forbidden=("keras.layers.SimpleRNN",),
-    reference=_keras_masked,
+    reference=ref.run_masked_simple_rnn,
     make_inputs=_mask_inputs,
     cases=[
         Case("visible mixed lengths", 521, dict(N=4, T=6, D=3, H=5), note="mixed lengths"),

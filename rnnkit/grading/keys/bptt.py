@@ -44,16 +44,6 @@ def _loss_inputs(rng, case):
     return dict(logits=logits, targets=targets)
 
 
-def _keras_cross_entropy(logits, targets):
-    tf, keras = import_tf()
-    z = tf.constant(np.asarray(logits, np.float64))
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        loss = loss_fn(tf.constant(np.asarray(targets)), z)
-    return loss.numpy(), tape.gradient(loss, z).numpy()
-
-
 def _cross_entropy(logits, targets, shift=True, divide_by="all", grad_divided=True,
                    subtract_one_hot=True, sign=1.0, log_sum_exp=True, log_of_probs=False):
     """NumPy softmax cross-entropy with switches for the catalogued mistakes."""
@@ -84,7 +74,7 @@ register(Exercise(
     outputs=(Output("loss", ()), Output("dlogits", ("N", "T", "V"))),
     reference_name="SparseCategoricalCrossentropy(from_logits=True) + tf.GradientTape",
     forbidden=CROSS_ENTROPY + AUTODIFF,
-    reference=_keras_cross_entropy,
+    reference=ref.run_cross_entropy,
     make_inputs=_loss_inputs,
     cases=[
         Case("visible 1", 201, dict(N=2, T=3, V=5)),
@@ -375,17 +365,13 @@ def _sliding_window(dh_seq, x, h0, Wx, Wh, b, k):
     return (dx, dh0, *dW)
 
 
-def _truncated_reference(dh_seq, x, h0, Wx, Wh, b, k):
-    return ref.simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=k)
-
-
 register(Exercise(
     name="truncated_bptt_grads", notebook=NOTEBOOK, points=2,
     args=("dh_seq", "x", "h0", "Wx", "Wh", "b", "k"),
     outputs=GRADS,
     reference_name="tf.GradientTape with tf.stop_gradient every k steps",
     forbidden=AUTODIFF + ("keras.layers.SimpleRNN",),
-    reference=_truncated_reference,
+    reference=ref.simple_rnn_gradients,
     make_inputs=_backward_inputs,
     must_call=("rnn_backward",),
     cases=[

@@ -78,44 +78,13 @@ def _value_inputs(rng, case):
 
 
 # ----------------------------------------------------------------------------- jacobian_norms
-def state_jacobians(x, h0, Wx, Wh, b, **config):
-    """Every d h_T / d h_k of a SimpleRNN, by tf.GradientTape.batch_jacobian, in float64.
-
-    keras.layers.SimpleRNNCell is stepped in a loop under the tape; a zero tensor `probe` is added
-    to every state (h0 included), so that one batch_jacobian of h_T with respect to `probe` gives the
-    derivative with respect to each state.
-
-    Args:
-        x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,): as in rnn_forward.
-        **config: keras.layers.SimpleRNNCell settings (e.g. activation=None).
-
-    Returns:
-        J of shape (N, T + 1, H, H): J[n, k, i, j] = d h_T[n, i] / d h_k[n, j], where h_0 = h0 and
-        h_k = h_seq[:, k - 1] for k >= 1 (so J[:, T] is the identity).
-    """
-    tf = _tf()
-    x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
-    N, T, _ = x.shape
-    H = Wh.shape[0]
-    cell = ref.simple_rnn_cell(Wx, Wh, b, **config)
-    probe = tf.zeros((N, T + 1, H), dtype=tf.float64)
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(probe)
-        h = tf.constant(h0) + probe[:, 0]
-        for t in range(T):
-            h, _ = cell(tf.constant(x[:, t]), [h])
-            h = h + probe[:, t + 1]
-    J = tape.batch_jacobian(h, probe, experimental_use_pfor=False)    # (N, H, T + 1, H)
-    return np.transpose(J.numpy(), (0, 2, 1, 3))
-
-
 def _frobenius(J):
     return np.linalg.norm(J, axis=(-2, -1))
 
 
 def _jacobian_norms(reduce="mean", ord="fro", shift=0, reverse=False, **config):
     def run(x, h0, Wx, Wh, b):
-        J = state_jacobians(x, h0, Wx, Wh, b, **config)
+        J = ref.state_jacobians(x, h0, Wx, Wh, b, **config)
         J = J[:, 1:] if shift == 0 else J[:, :-1]          # shift=-1: d h_T / d h_{t-1}
         per_row = np.linalg.norm(J, ord=ord, axis=(-2, -1))
         norms = per_row.sum(axis=0) if reduce == "sum" else per_row.mean(axis=0)
@@ -147,7 +116,7 @@ register(Exercise(
     outputs=(Output("norms", ("T",)),),
     reference_name="tf.GradientTape.batch_jacobian through keras.layers.SimpleRNNCell",
     forbidden=AUTODIFF + ("keras.layers.SimpleRNNCell",),
-    reference=_jacobian_norms(),
+    reference=ref.run_jacobian_norms,
     make_inputs=_seq_inputs,
     cases=[
         Case("visible 1", 3101, dict(N=3, T=6, D=4, H=5)),
@@ -251,7 +220,7 @@ register(Exercise(
     outputs=(Output("clipped", listed=True), Output("global_norm", ())),
     reference_name="tf.clip_by_global_norm",
     forbidden=CLIPPING,
-    reference=_clip_global(),
+    reference=ref.run_clip_by_global_norm,
     make_inputs=_global_norm_inputs,
     cases=[
         Case("visible above max_norm", 3201, dict(K=3, D=4, H=5, V=3), note="global norm = 3 x max_norm"),
@@ -320,7 +289,7 @@ register(Exercise(
     outputs=(Output("clipped", listed=True),),
     reference_name="tf.clip_by_value",
     forbidden=CLIPPING,
-    reference=_clip_values(lambda limit: -limit, lambda limit: limit),
+    reference=ref.run_clip_by_value,
     make_inputs=_value_inputs,
     cases=[
         Case("visible 1", 3301, dict(K=3, D=4, H=5, V=3)),

@@ -399,6 +399,7 @@ register(Exercise(
     args=("x_t", "h_prev", "c_prev", "W", "U", "b"),
     outputs=(Output("h_next", ("N", "R", "C", "H")), Output("c_next", ("N", "R", "C", "H"))),
     reference_name="keras.layers.ConvLSTM2D(padding='same')",
+    gates=dict(W=ref.LSTM_GATES, U=ref.LSTM_GATES, b=ref.LSTM_GATES),
     forbidden=("keras.layers.ConvLSTM2D", "keras.src.layers.rnn.conv_lstm.ConvLSTMCell"),
     reference=ref.run_conv_lstm2d_cell,
     make_inputs=_convlstm_inputs,
@@ -454,6 +455,7 @@ register(Exercise(
     reference=_captioner_reference,
     make_inputs=_captioner_inputs,
     runner=train_captioner, collect=build_seeded, finish=train_built,
+    probes_off=("all",),            # every experiment would train a model again
     cases=[
         _captioner_case("visible strips of 1-4 digits", 641, max_digits=4, n_train=4000, epochs=3),
         _captioner_case("hidden strips of 1-3 digits", 1641, True, max_digits=3, n_train=3000,

@@ -23,7 +23,6 @@ from rnnkit import reference as ref
 from rnnkit.exercises.lstm_gru import DRAWS, draw_samples, frequencies, sample_frequencies
 from rnnkit.grading.keys.catalog import register
 from rnnkit.registry import Case, Exercise, Mistake, Output
-from rnnkit.runtime import import_tf
 
 NOTEBOOK = "04_lstm_gru"
 CROSS_ENTROPY = ("keras.losses.SparseCategoricalCrossentropy", "keras.ops.sparse_categorical_crossentropy")
@@ -170,6 +169,7 @@ register(Exercise(
     args=("x_t", "h_prev", "c_prev", "W", "U", "b"),
     outputs=(Output("h_next", ("N", "H")), Output("c_next", ("N", "H"))),
     reference_name="keras.layers.LSTMCell",
+    gates=dict(W=ref.LSTM_GATES, U=ref.LSTM_GATES, b=ref.LSTM_GATES),
     forbidden=("keras.layers.LSTMCell",),
     reference=ref.run_lstm_cell,
     make_inputs=_lstm_cell_inputs,
@@ -198,6 +198,7 @@ register(Exercise(
     args=("x", "h0", "c0", "W", "U", "b"),
     outputs=(Output("h_seq", ("N", "T", "H")), Output("h_last", ("N", "H")), Output("c_last", ("N", "H"))),
     reference_name="keras.layers.LSTM(return_sequences=True, return_state=True)",
+    gates=dict(W=ref.LSTM_GATES, U=ref.LSTM_GATES, b=ref.LSTM_GATES),
     forbidden=("keras.layers.LSTM",),
     reference=ref.run_lstm,
     make_inputs=_lstm_inputs,
@@ -221,6 +222,7 @@ register(Exercise(
     args=("x_t", "h_prev", "W", "U", "b"),
     outputs=(Output("h_next", ("N", "H")),),
     reference_name="keras.layers.GRUCell(reset_after=True)",
+    gates=dict(W=ref.GRU_GATES, U=ref.GRU_GATES, b=ref.GRU_GATES),
     forbidden=("keras.layers.GRUCell",),
     reference=ref.run_gru_cell,
     make_inputs=_gru_cell_inputs,
@@ -247,6 +249,7 @@ register(Exercise(
     args=("x", "h0", "W", "U", "b"),
     outputs=(Output("h_seq", ("N", "T", "H")), Output("h_last", ("N", "H"))),
     reference_name="keras.layers.GRU(return_sequences=True, return_state=True)",
+    gates=dict(W=ref.GRU_GATES, U=ref.GRU_GATES, b=ref.GRU_GATES),
     forbidden=("keras.layers.GRU",),
     reference=ref.run_gru,
     make_inputs=_gru_inputs,
@@ -319,12 +322,6 @@ def _perplexity_inputs(rng, case):
     return dict(probs=probs, targets=rng.integers(0, V, size=(N, T)))
 
 
-def _keras_perplexity(probs, targets):
-    _, keras = import_tf()
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
-    return float(np.exp(loss(np.asarray(targets), np.asarray(probs, np.float64))))
-
-
 def _picked(probs, targets):
     return np.take_along_axis(np.asarray(probs, np.float64), targets[..., None], axis=-1)[..., 0]
 
@@ -335,7 +332,7 @@ register(Exercise(
     outputs=(Output("perplexity", ()),),
     reference_name="exp(SparseCategoricalCrossentropy)",
     forbidden=CROSS_ENTROPY,
-    reference=_keras_perplexity,
+    reference=ref.run_perplexity,
     make_inputs=_perplexity_inputs,
     cases=[
         Case("visible 1", 461, dict(N=2, T=5, V=4)),

@@ -122,7 +122,7 @@ register(Exercise(
     outputs=(Output("h_next", ("N", "H")),),
     reference_name="keras.layers.SimpleRNNCell",
     forbidden=("keras.layers.SimpleRNNCell",),
-    reference=_cell(),
+    reference=ref.run_simple_rnn_cell,
     make_inputs=_cell_inputs,
     cases=[
         Case("visible 1", 101, dict(N=3, D=4, H=5)),
@@ -199,7 +199,7 @@ register(Exercise(
     outputs=(Output("h_seq", ("N", "T", "H")), Output("h_last", ("N", "H"))),
     reference_name=f"{SIMPLE_RNN}(return_sequences=True, return_state=True)",
     forbidden=(SIMPLE_RNN,),
-    reference=_rnn(),
+    reference=ref.run_simple_rnn,
     make_inputs=_seq_inputs,
     must_call=("rnn_cell_forward",),
     cases=[
@@ -252,7 +252,7 @@ register(Exercise(
     outputs=(Output("probs", ("N", "T", "V")),),
     reference_name='keras.layers.Dense(V, activation="softmax")',
     forbidden=SOFTMAX,
-    reference=_softmax_dense,
+    reference=ref.run_dense_softmax,
     make_inputs=_dense_inputs,
     cases=[
         Case("visible 1", 301, dict(N=2, T=3, H=4, V=5)),
@@ -297,7 +297,7 @@ register(Exercise(
     outputs=(Output("probs", ("N", "V")),),
     reference_name=f'{SIMPLE_RNN}(return_sequences=False) + Dense(V, activation="softmax")',
     forbidden=RNN_AND_DENSE,
-    reference=_many_to_one(),
+    reference=ref.run_many_to_one,
     make_inputs=_many_to_one_inputs,
     cases=[
         Case("visible 1", 401, dict(N=3, T=5, D=4, H=6, V=3)),
@@ -325,7 +325,7 @@ register(Exercise(
     outputs=(Output("probs", ("N", "T", "V")),),
     reference_name="keras.layers.SimpleRNNCell + Dense(softmax), each output fed back",
     forbidden=RNN_AND_DENSE,
-    reference=lambda **k: _decode(**k),
+    reference=ref.run_one_to_many,
     make_inputs=_one_to_many_inputs,
     cases=[
         Case("visible 1", 501, dict(N=2, T=4, H=5, V=3)),
@@ -363,7 +363,7 @@ register(Exercise(
     outputs=(Output("probs", ("N", "Ty", "V")),),
     reference_name="encoder keras.layers.SimpleRNN -> decoder SimpleRNNCell + Dense(softmax)",
     forbidden=RNN_AND_DENSE,
-    reference=_encoder_decoder(),
+    reference=ref.run_encoder_decoder,
     make_inputs=_encoder_decoder_inputs,
     cases=[
         Case("visible 1", 601, dict(N=2, Tx=5, Ty=3, D=4, H=6, V=4)),

@@ -26,7 +26,6 @@ import numpy as np
 from rnnkit import reference as ref
 from rnnkit.grading.keys.catalog import register
 from rnnkit.registry import Case, Exercise, Mistake, Output
-from rnnkit.runtime import import_tf
 
 NOTEBOOK = "07_seq2seq_attention"
 ATTENTION_LAYERS = ("keras.layers.Attention", "keras.layers.AdditiveAttention",
@@ -201,7 +200,7 @@ register(Exercise(
     reference_name="keras.layers.GRUCell + Attention + Dense(tanh) + Dense(softmax)",
     forbidden=ATTENTION_LAYERS + ("keras.layers.GRUCell", "keras.layers.GRU", "keras.layers.Dense"),
     must_call=("dot_attention",),
-    reference=_decoder_step(),
+    reference=ref.run_attention_decoder_step,
     make_inputs=_decoder_inputs,
     cases=[
         Case("visible 1", 721, dict(N=3, Tx=5, H=4, E=3, V=6)),
@@ -250,20 +249,12 @@ def _shift(how="right", start=True):
     return run
 
 
-def _keras_shift(targets, start_id):
-    _, keras = import_tf()
-    ops = keras.ops
-    targets = ops.convert_to_tensor(np.asarray(targets))
-    start = ops.full((ops.shape(targets)[0], 1), start_id, dtype=targets.dtype)
-    return np.asarray(ops.concatenate([start, targets[:, :-1]], axis=1))
-
-
 register(Exercise(
     name="shift_right", notebook=NOTEBOOK, points=1,
     args=("targets", "start_id"),
     outputs=(Output("decoder_inputs", ("N", "Ty")),),
     reference_name="keras.ops.concatenate([start column, targets[:, :-1]])",
-    reference=_keras_shift,
+    reference=ref.run_shift_right,
     make_inputs=_shift_inputs,
     atol=0.0, rtol=0.0,
     cases=[
@@ -293,13 +284,6 @@ def _loss_inputs(rng, case):
                 mask=mask.astype(np.float64))
 
 
-def _keras_loss(targets, probs, mask):
-    _, keras = import_tf()
-    loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")
-    return np.asarray(loss(np.asarray(targets), np.asarray(probs, np.float64),
-                           sample_weight=np.asarray(mask, np.float64)))
-
-
 def _nll(targets, probs):
     picked = np.take_along_axis(np.asarray(probs, np.float64), np.asarray(targets)[..., None], axis=-1)
     return -np.log(picked[..., 0])
@@ -324,7 +308,7 @@ register(Exercise(
     outputs=(Output("loss", ()),),
     reference_name='keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")',
     forbidden=CROSS_ENTROPY,
-    reference=_keras_loss,
+    reference=ref.run_masked_loss,
     make_inputs=_loss_inputs,
     cases=[
         Case("visible 1", 741, dict(N=3, Ty=5, V=6)),

@@ -29,7 +29,6 @@ from rnnkit import reference as ref
 from rnnkit.exercises.time_series import WindowModel
 from rnnkit.grading.keys.catalog import register
 from rnnkit.registry import Case, Exercise, Mistake, Output
-from rnnkit.runtime import import_tf
 
 NOTEBOOK = "08_time_series"
 WINDOWING = ("keras.utils.timeseries_dataset_from_array",
@@ -162,12 +161,6 @@ def _forecast_inputs(rng, case):
     return inputs
 
 
-def _keras_repeat_last(X, horizon):
-    """The last step of each window repeated K times (keras.ops.repeat)."""
-    _, keras = import_tf()
-    return np.asarray(keras.ops.repeat(np.asarray(X, np.float64)[:, -1:, :], int(horizon), axis=1))
-
-
 def _naive(how):
     def run(X, horizon):
         X = np.asarray(X, np.float64)
@@ -188,7 +181,7 @@ register(Exercise(
     args=("X", "horizon"),
     outputs=(FORECAST,),
     reference_name="keras.ops.repeat(X[:, -1:], K, axis=1)",
-    reference=_keras_repeat_last,
+    reference=ref.run_repeat_last,
     make_inputs=_forecast_inputs,
     cases=[
         Case("visible 1", 821, dict(N=3, W=5, D=1, K=3)),
@@ -206,14 +199,6 @@ register(Exercise(
                 "X[:, -1]: np.repeat(X[:, -1:], K, axis=1).", _naive("last K")),
     ],
 ))
-
-
-def _seasonal_reference(X, season, horizon):
-    """keras.ops.take of the steps W - S + (k mod S) along the time axis."""
-    _, keras = import_tf()
-    X = np.asarray(X, np.float64)
-    idx = X.shape[1] - int(season) + np.arange(int(horizon)) % int(season)
-    return np.asarray(keras.ops.take(X, idx, axis=1))
 
 
 def _seasonal(how):
@@ -239,7 +224,7 @@ register(Exercise(
     args=("X", "season", "horizon"),
     outputs=(FORECAST,),
     reference_name="keras.ops.take(X, W - S + (k mod S), axis=1)",
-    reference=_seasonal_reference,
+    reference=ref.run_seasonal_take,
     make_inputs=_forecast_inputs,
     cases=[
         Case("visible one season", 831, dict(N=3, W=6, D=1, S=4, K=4)),

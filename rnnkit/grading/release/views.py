@@ -26,6 +26,9 @@ def exercise_record(exercise, examples, arrays):
         "atol": exercise.atol, "rtol": exercise.rtol,
         "runner": views.function_name(exercise.runner), "collect": views.function_name(exercise.collect),
         "finish": views.function_name(exercise.finish),
+        "reference": views.student_function_name(exercise.reference),
+        "gates": {k: list(v) for k, v in (exercise.gates or {}).items()},
+        "roles": dict(exercise.roles or {}), "probes_off": list(exercise.probes_off),
         "mistakes": [{"name": m.name, "hint": m.hint} for m in exercise.mistakes],
         "cases": [],
     }

@@ -10,6 +10,8 @@ import re
 import statistics
 from collections import Counter
 
+# What a note from a diagnosis by experiment starts with (grade_sheet.FOUND; kept in step by a test).
+FOUND = "found: "
 # Notes that say where an exercise stands rather than what went wrong: counted apart from mistakes.
 NOT_ATTEMPTED = ("not implemented", "not answered")
 MANUAL = ("needs manual grading (formgrader)",)
@@ -150,7 +152,7 @@ def _pct(x, of):
 
 
 def _top_mistakes(assignment, top):
-    """[(count, exercise, mistake), ...], the most common first, at most `top`."""
+    """[(count, exercise, mistake), ...], the most common first, at most `top` (None: all)."""
     found = [(n, e["name"], m) for e in assignment["exercises"] for m, n in e["mistakes"].items()]
     return sorted(found, key=lambda t: (-t[0], t[1], t[2]))[:top]
 
@@ -182,12 +184,17 @@ def format_text(summary, top=5):
             out.append(f"  {e['name'].ljust(width)}{_num(e['mean']).rjust(5)} / {_num(e['max']):<4}"
                        f"full marks {e['full_marks']}/{e['students']}"
                        + (f"  ({', '.join(states)})" if states else ""))
-        mistakes = _top_mistakes(a, top)
+        found = [(n, ex, m) for n, ex, m in _top_mistakes(a, None) if m.startswith(FOUND)][:top]
+        mistakes = [(n, ex, m) for n, ex, m in _top_mistakes(a, None) if not m.startswith(FOUND)][:top]
         if mistakes:
             out.append("  most common mistakes:")
             out += [f"    {ex}: {n} x {m}" for n, ex, m in mistakes]
         else:
             out.append("  no named mistakes")
+        if found:                    # what the checks found by experiment where no name fits
+            takers = {e["name"]: e["students"] for e in a["exercises"]}
+            out.append("  found by experiment (no catalogued mistake):")
+            out += [f"    {ex}: {n} of {takers[ex]}: {m[len(FOUND):]}" for n, ex, m in found]
         out.append("")
     flagged = summary["flagged"]
     out.append(f"Needs your attention ({len(flagged)}):" if flagged else "Nothing needs your attention.")

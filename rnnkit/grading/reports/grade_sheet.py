@@ -9,6 +9,9 @@ import nbformat
 from rnnkit.grading import keys, workspace
 
 _MISTAKE = re.compile(r"Recognised mistake: (.+?)\. Hint:")
+_DIAGNOSIS = re.compile(r"Diagnosis: (.+)")
+# What a note from a diagnosis starts with: the finding of rnnkit.diagnosis, not a named mistake.
+FOUND = "found: "
 
 
 @dataclass
@@ -45,17 +48,34 @@ def diagnose(error_value):
     match = _MISTAKE.search(text)
     if match:
         return match.group(1)
+    match = _DIAGNOSIS.search(text)
+    if match:
+        return FOUND + finding_label(match.group(1))
     if "not implemented" in text:
         return "not implemented"
     first = text.strip().splitlines()[1:2] or text.strip().splitlines()[:1]
     return (first[0].strip()[:90] if first else "failed")
 
 
+def finding_label(sentence):
+    """A diagnosis as the class report counts it: its first clause, without the positions and
+    sizes that differ from case to case ("changing the input gate's columns W does not change
+    your c_next")."""
+    clause = re.split(r"[;:] ", sentence.strip().rstrip("."), maxsplit=1)[0]
+    clause = re.sub(r"\[[^\]]*\]", "", clause)
+    clause = re.sub(r"\bt=\d+(\.\.\d+)?", "t", clause)
+    return (clause[:1].lower() + clause[1:])[:120]
+
+
 def note(verdict, printed):
-    """The note for an exercise that lost points: the mistake its verification verdict names (or
-    the verdict's message, shortened), else `printed`, the note from what its test cell printed."""
+    """The note for an exercise that lost points: the mistake its verification verdict names,
+    else what the notebook's check diagnosed by experiment (the verification pass only has the
+    values, not the function, to experiment with), else the verdict's message, shortened; or
+    `printed`, the note from what its test cell printed, where no verdict failed."""
     if verdict is not None and verdict.verified and not verdict.passed:
-        return verdict.mistake or diagnose(verdict.message)
+        if verdict.mistake:
+            return verdict.mistake
+        return printed if printed.startswith(FOUND) else diagnose(verdict.message)
     return printed
 
 

@@ -202,6 +202,7 @@ def _main(inputs_dir, out_dir):
                             r = checks.call_case(e, fn, case, inputs, collect=e.collect is not None)
                             encoded = (_problem(r) if r.problem else _encode(r.value, arrays))
                             encoded["forbidden"] = [[c.label, c.kind] for c in r.calls]
+                            encoded["edited"] = r.edited
                     except _TimeUp as exc:           # between call_case's own handlers
                         encoded = _problem(checks.Returned(problem=f"it ran {exc}"))
                     entry["returned"].append(encoded)

@@ -128,11 +128,15 @@ def _forbidden_calls(enc):
 def _decode(enc, arrays, exercise, outputs):
     from rnnkit import checks
     t = enc.get("t")
+    # The argument the function changed in place: one of the exercise's, or none.
+    edited = enc.get("edited") if enc.get("edited") in exercise.args else ""
     if t == "problem":
         named = [m for m in exercise.mistakes if m.name == enc.get("mistake")]
         return checks.Returned(problem=str(enc.get("problem", ""))[:500],
-                               mistake=named[0] if named else None, calls=_forbidden_calls(enc))
-    return checks.Returned(value=_value(enc, arrays, outputs), calls=_forbidden_calls(enc))
+                               mistake=named[0] if named else None, calls=_forbidden_calls(enc),
+                               edited=edited)
+    return checks.Returned(value=_value(enc, arrays, outputs), calls=_forbidden_calls(enc),
+                           edited=edited)
 
 
 _UNLOADABLE = ("its model cannot travel as a .keras file loaded with safe_mode, as subclassed "
@@ -176,7 +180,7 @@ def _finish(exercise, case, returned):
             finished = checks.capture(lambda: exercise.finish(returned.value, **inputs))
     except _FinishTimeUp:
         finished = checks.Returned(problem=f"checking what it returned took over {FINISH_SECONDS:g} s")
-    finished.calls = returned.calls
+    finished.calls, finished.edited = returned.calls, returned.edited
     return finished
 
 
