@@ -25,11 +25,14 @@ The probes, each one experiment or a look at what the failing case returned:
                   sequence, one batch row) changed at a time: which outputs move for the student
                   and which for the reference
     starts        the first time step of an output over time that differs, and what it points to
+    substitute    (where an exercise turns it on) the student's result is the reference's with
+                  another value of an integer argument (a window, a step count, an n-gram order)
 
 What the probes know of an exercise comes from its declaration (registry.Exercise): the argument
 names, the outputs' dimension letters, the gates of a fused weight (Exercise.gates), what an
 argument is where its name does not say (Exercise.roles), the probes that do not fit it
-(Exercise.probes_off). The letters of an argument's axes are read off the cases' sizes.
+(Exercise.probes_off) and the optional ones that do (Exercise.probes_on). The letters of an
+argument's axes are read off the cases' sizes.
 
 A wrong finding is worse than none: an output "moves" only beyond the check's tolerance and the
 reference's "moves" only far beyond it, and a finding is only made when the student's function and
@@ -55,6 +58,8 @@ ROLES = {"b": "bias", "by": "bias", "bias": "bias",
          "dh_seq": "upstream", "dout": "upstream", "dy": "upstream",
          "mask": "mask", "enc_mask": "mask"}
 PROBES = ("transform", "repeat", "global", "restrict", "dependence", "starts")
+# Probes an exercise turns on in its declaration (Exercise.probes_on), where they fit.
+OPTIONAL_PROBES = ("substitute",)
 # A reference's output "clearly moves" when it changes by this many tolerances somewhere; the
 # student's by _MOVES (far above float32 noise either way). "Still" is within one tolerance.
 _CLEARLY = 50.0
@@ -103,7 +108,8 @@ def diagnose(exercise, result, subject, budget=BUDGET_SECONDS, probes=None):
         if "all" in off:
             return []
         lab = _Lab(exercise, result, subject, budget)
-        chosen = [p for p in (probes or PROBES) if p not in off]
+        default = PROBES + tuple(p for p in exercise.probes_on or () if p in OPTIONAL_PROBES)
+        chosen = [p for p in (probes or default) if p not in off]
         found = []
         with quiet():                        # nothing of the experiments reaches stderr
             for name in chosen:
@@ -390,14 +396,16 @@ def _probe_transform(lab):
             continue                                 # right after all
         dims = _output_dims(lab, i)
         name = out.name
+        yours, theirs = f"what you return as {name}", f"{lab.ref_name}'s"
         # Two outputs swapped, or one output in another's place.
         for j, e2 in enumerate(lab.expected):
             if j != i and _same_shape(g, e2) and _within(g, e2, lab.tolerance(e2)):
                 other = lab.outputs[j].name
                 if j in wrong and _same_shape(lab.got[j], e) and _within(lab.got[j], e, tol):
-                    text = f"your {name} and {other} are swapped: your {name} is {lab.ref_name}'s {other}."
+                    text = (f"your {name} and {other} are swapped: what you return as {name} is "
+                            f"{lab.ref_name}'s {other}.")
                 else:
-                    text = f"your {name} equals {lab.ref_name}'s {other}."
+                    text = f"what you return as {name} equals {lab.ref_name}'s {other}."
                 found.append(_finding("transform", "swapped", text, 1))
                 break
         if g.shape != e.shape:
@@ -408,23 +416,25 @@ def _probe_transform(lab):
             flipped = np.flip(e, axis=t)
             if not _within(e, flipped, tol) and _within(g, flipped, lab.tolerance(flipped)):
                 found.append(_finding("transform", "reversed",
-                                      f"your {name} is {lab.ref_name}'s reversed in time.", 1))
+                                      f"{yours} is {theirs} reversed in time.", 1))
                 continue
             later = _take(g, t, slice(1, None)), _take(e, t, slice(None, -1))
             earlier = _take(g, t, slice(None, -1)), _take(e, t, slice(1, None))
-            if _within(*later, lab.tolerance(later[1])) and not _within(*earlier, lab.tolerance(earlier[1])):
-                found.append(_finding("transform", "shifted", f"your {name} is {lab.ref_name}'s "
+            late = _within(*later, lab.tolerance(later[1]))
+            early = _within(*earlier, lab.tolerance(earlier[1]))
+            if late and not early:
+                found.append(_finding("transform", "shifted", f"{yours} is {theirs} "
                                       "shifted one step later: yours at t equals its at t-1.", 1))
                 continue
-            if _within(*earlier, lab.tolerance(earlier[1])) and not _within(*later, lab.tolerance(later[1])):
-                found.append(_finding("transform", "shifted", f"your {name} is {lab.ref_name}'s "
+            if early and not late:
+                found.append(_finding("transform", "shifted", f"{yours} is {theirs} "
                                       "shifted one step earlier: yours at t equals its at t+1.", 1))
                 continue
         swapped = _swapped_axes(g, e, lab)
         if swapped:
             a, b = swapped
             letters = dims or [str(k) for k in range(e.ndim)]
-            found.append(_finding("transform", "transposed", f"your {name} is {lab.ref_name}'s "
+            found.append(_finding("transform", "transposed", f"{yours} is {theirs} "
                                   f"with its axes {letters[a]} and {letters[b]} swapped: "
                                   "transposed.", 1))
             continue
@@ -432,13 +442,13 @@ def _probe_transform(lab):
         if scale is not None:
             if abs(scale + 1) < 1e-6:
                 found.append(_finding("transform", "negated",
-                                      f"your {name} is {lab.ref_name}'s with the opposite sign.", 1))
+                                      f"{yours} is {theirs} with the opposite sign.", 1))
             else:
-                found.append(_finding("transform", "scaled", f"your {name} is {lab.ref_name}'s "
+                found.append(_finding("transform", "scaled", f"{yours} is {theirs} "
                                       f"times {_factor_text(scale, lab.case.sizes)}.", 1))
             continue
         if _float16(g, e):
-            found.append(_finding("transform", "float16", f"your {name} agrees with "
+            found.append(_finding("transform", "float16", f"{yours} agrees with "
                                   f"{lab.ref_name}'s only to float16 precision (3 digits): "
                                   "something is computed in float16.", 1))
     return found
@@ -524,6 +534,7 @@ def _float16(g, e):
 def _shape_transforms(lab, name, g, e, dims):
     """A transposed output, or one a step (window, row) short or long."""
     found = []
+    yours, theirs = f"what you return as {name}", f"{lab.ref_name}'s"
     if g.ndim == e.ndim and sorted(g.shape) == sorted(e.shape) and g.ndim >= 2:
         import itertools
         for order in itertools.permutations(range(e.ndim)):
@@ -532,7 +543,7 @@ def _shape_transforms(lab, name, g, e, dims):
             moved = np.transpose(e, order)
             if moved.shape == g.shape and _within(g, moved, lab.tolerance(moved)):
                 axes = [(dims or "?" * e.ndim)[k] for k in order]
-                found.append(_finding("transform", "transposed", f"your {name} is "
+                found.append(_finding("transform", "transposed", f"{yours} is "
                                       f"{lab.ref_name}'s with its axes in the order "
                                       f"({', '.join(map(str, axes))}): transposed.", 1))
                 return found
@@ -547,17 +558,18 @@ def _shape_transforms(lab, name, g, e, dims):
             few = g.shape[k] < e.shape[k]
             kind = "truncated" if few else "padded"
             short, long_ = (g, e) if few else (e, g)
-            for part, which in ((slice(None, short.shape[k]), "last"), (slice(-short.shape[k], None), "first")):
+            ends = ((slice(None, short.shape[k]), "last"), (slice(-short.shape[k], None), "first"))
+            for part, which in ends:
                 cut = _take(long_, k, part)
                 if short.shape[k] and _within(short, cut, lab.tolerance(cut)):
                     what = (f"without its {which} {some}" if few else f"with {some} more at the "
                             f"{'end' if which == 'last' else 'start'}")
-                    found.append(_finding("transform", kind, f"your {name} is {lab.ref_name}'s "
+                    found.append(_finding("transform", kind, f"{yours} is {theirs} "
                                           f"{what}: {some} too {'few' if few else 'many'} (a loop "
                                           "or slice off by one?).", 1))
                     return found
             if n == 1:
-                found.append(_finding("transform", kind, f"your {name} has one {axis} "
+                found.append(_finding("transform", kind, f"{yours} has one {axis} "
                                       f"{'fewer' if few else 'more'} than {lab.ref_name}'s "
                                       f"({g.shape[k]}, not {e.shape[k]}): a loop or slice off "
                                       "by one?", 3))
@@ -595,7 +607,7 @@ def _probe_global(lab):
             continue
         value = namespace[name]
         changed = _changed_global(value)
-        if changed is None or _given_constant(name, value):
+        if changed is None or _given_constant(name, value) or _constant_name(name):
             continue
         namespace[name] = changed
         try:
@@ -606,8 +618,14 @@ def _probe_global(lab):
             shown = f" (now {value})" if np.ndim(value) == 0 else ""
             found.append(_finding("global", name, f"your result changes when the notebook's "
                                   f"variable {name}{shown} changes: a graded function should use "
-                                  "its arguments only.", 1))
+                                  "its arguments only.", 2))
     return found
+
+
+def _constant_name(name):
+    """EPS, MAX_LEN: a constant by its name, which a function may read. A single capital (H, T)
+    is a size the notebook happened to use, which the arguments' shapes give."""
+    return len(name) > 1 and name.isupper()
 
 
 def _global_names(fn):
@@ -977,7 +995,7 @@ def _probe_starts(lab):
                 and zero == list(range(zero[0], zero[-1] + 1)):
             where = f"t={zero[0]}" if len(zero) == 1 else f"t={zero[0]}..{zero[-1]}"
             found.append(_finding("starts", "last step" if zero[-1] == T - 1 else "first step",
-                                  f"your {name} at {where} is all zeros: "
+                                  f"in your {name}, {where} is all zeros: "
                                   f"{'that step is' if len(zero) == 1 else 'those steps are'} "
                                   "never computed (a loop off by one?).", 1))
             continue
@@ -988,9 +1006,9 @@ def _probe_starts(lab):
                                   "from t=0: look at the step itself, or at the state it starts "
                                   "from.", 6))
         elif steps == list(range(1, T)):
-            found.append(_finding("starts", "after step 0", f"your {name} is right at t=0 and "
-                                  "wrong from t=1 on: look at what is carried from one step to "
-                                  "the next.", 5))
+            found.append(_finding("starts", "after step 0", f"in your {name}, t=0 is right and "
+                                  "every later step wrong: look at what is carried from one step "
+                                  "to the next.", 5))
         elif steps == [T - 1]:
             found.append(_finding("starts", "last step", f"only the last step of your {name} "
                                   "differs: look at the end of the loop.", 2))
@@ -998,12 +1016,12 @@ def _probe_starts(lab):
             found.append(_finding("starts", "first step", f"only t=0 of your {name} differs: "
                                   "look at the first step (the initial state).", 2))
         elif steps == list(range(T - 1)):
-            found.append(_finding("starts", "before the last step", f"your {name} is right at "
-                                  "the last step and wrong before it: look at what is carried "
-                                  "back from one step to the one before.", 5))
+            found.append(_finding("starts", "before the last step", f"in your {name}, only the "
+                                  "last step is right: look at what is carried back from one "
+                                  "step to the one before.", 5))
         elif steps and steps == list(range(steps[0], T)):
-            found.append(_finding("starts", "later", f"your {name} is right up to t={steps[0] - 1} "
-                                  f"and wrong from t={steps[0]} on.", 6))
+            found.append(_finding("starts", "later", f"in your {name}, the steps up to "
+                                  f"t={steps[0] - 1} are right and every later one wrong.", 6))
     return found
 
 
@@ -1011,6 +1029,45 @@ def _finding(kind, subject, text, rank):
     return Finding(kind, subject, text[0].upper() + text[1:], rank)
 
 
-_PROBE_FUNCTIONS = {"transform": _probe_transform, "repeat": _probe_repeat,
+# ----------------------------------------------------------------------------- probe: substitute
+def _probe_substitute(lab):
+    """Is the student's result what the reference gives with another value of an integer
+    argument (a window, a step count, an n-gram order)? Then that argument is not used as given."""
+    if not lab.can_compare or lab.agrees(lab.got, lab.expected):
+        return []
+    found = []
+    for name in lab.exercise.args:
+        value = lab.inputs.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or lab.roles.get(name) == "fixed":
+            continue
+        for other in sorted(_other_values(lab, name, int(value)) - {int(value)}):
+            if other < 1 or lab.out_of_time():
+                continue
+            expected = lab.reference(dict(lab.inputs, **{name: other}))
+            if expected is None or lab.agrees(expected, lab.expected):
+                continue                 # the same result either way (a window past the end)
+            if lab.agrees(lab.got, expected):
+                found.append(_finding("substitute", name, f"your result is what {lab.ref_name} "
+                                      f"gives with {name}={other}, not {name}={value}: look at how "
+                                      f"{name} is used.", 1))
+                break
+    return found
+
+
+def _other_values(lab, name, value):
+    """The values to try for an integer argument: small ones, one off, and the case's others
+    (a value that a notebook's example uses is the one a student hard-codes)."""
+    values = {1, 2, 3, 4, value - 1, value + 1}
+    for case in lab.exercise.cases:
+        try:
+            other = lab.subject.inputs_of(case).get(name) if lab.subject.inputs_of else None
+        except Exception:
+            continue
+        if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+            values.add(int(other))
+    return values
+
+
+_PROBE_FUNCTIONS = {"substitute": _probe_substitute, "transform": _probe_transform, "repeat": _probe_repeat,
                     "global": _probe_global, "restrict": _probe_restrict,
                     "dependence": _probe_dependence, "starts": _probe_starts}

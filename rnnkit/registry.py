@@ -171,6 +171,8 @@ class Exercise:
             probe from changing it.
         probes_off: the probes of rnnkit.diagnosis that do not fit this exercise (e.g. "repeat"
             for a function that trains a model); ("all",) turns diagnosis off.
+        probes_on: the optional probes of rnnkit.diagnosis that fit it (e.g. "substitute" where
+            an integer argument, a window or a step count, is easily misused).
     """
     name: str
     notebook: str
@@ -193,6 +195,7 @@ class Exercise:
     gates: dict = None
     roles: dict = None
     probes_off: tuple = ()
+    probes_on: tuple = ()
 
     @property
     def grade_id(self):

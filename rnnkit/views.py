@@ -160,7 +160,8 @@ def read(notebook, folder=VIEWS_DIR):
             collect=function(r["collect"]), finish=function(r["finish"]), examples=examples,
             reference=function(r.get("reference")),
             gates={k: tuple(v) for k, v in r.get("gates", {}).items()} or None,
-            roles=r.get("roles") or None, probes_off=tuple(r.get("probes_off", ())))
+            roles=r.get("roles") or None, probes_off=tuple(r.get("probes_off", ())),
+            probes_on=tuple(r.get("probes_on", ())))
         exercises.append(exercise)
     return exercises
 

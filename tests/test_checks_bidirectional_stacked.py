@@ -457,13 +457,14 @@ def stacked_forward(x, layer_fns):
 """
 
 
-def test_stacked_popping_from_the_list_changes_nothing_outside(nb05):
-    """The student gets a fresh list: emptying it leaves the reference and the case's list whole."""
+def test_stacked_popping_from_the_list_fails_and_changes_nothing_outside(nb05):
+    """Emptying the list it is given fails (the caller's list changes); the case's list stays
+    whole."""
     fn = student(nb05, STACKED_POPPING.format(index=0), "stacked_forward")
     exercise = keys.get("stacked_forward")
     for hidden in (False, True):
         result = evaluate("stacked_forward", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
         for r in result.cases:
             fresh = checks.make_inputs(exercise, r.case)
             assert_same_value(r.inputs["layer_fns"], fresh["layer_fns"], r.case.label)
@@ -750,7 +751,9 @@ def test_float_inputs_have_the_case_dtype():
                         assert all(w.dtype == np.float64 for w in fn.weights), case.label
 
 
-def test_in_place_changes_to_inputs_do_not_matter(nb05):
+def test_in_place_changes_to_inputs_fail_and_leave_the_cases_whole(nb05):
+    """Changing the inputs in place fails (a later cell would see them changed); the case's own
+    inputs stay whole."""
     fn = student(nb05, masked_variant().replace("    return np.stack", """\
     for a in (x, h0, Wx, Wh):
         a *= 0
@@ -760,7 +763,7 @@ def test_in_place_changes_to_inputs_do_not_matter(nb05):
     exercise = keys.get("masked_rnn_forward")
     for hidden in (False, True):
         result = evaluate("masked_rnn_forward", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
         for r in result.cases:
             fresh = checks.make_inputs(exercise, r.case)
             for key in exercise.args:

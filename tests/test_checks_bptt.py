@@ -285,7 +285,7 @@ def numerical_gradient(f, x, eps=1e-5):
 """
 
 
-def test_numerical_gradient_changes_to_x_stay_with_the_student(nb02):
+def test_numerical_gradient_that_clears_x_fails_and_the_cases_stay_whole(nb02):
     fn = student(nb02, NUMERICAL_GRADIENT_SCRIBBLER, "numerical_gradient")
     exercise = keys.get("numerical_gradient")
     def solution_differences():
@@ -296,7 +296,7 @@ def test_numerical_gradient_changes_to_x_stay_with_the_student(nb02):
     for _ in range(2):  # twice: a later run sees the same inputs as the first
         for hidden in (False, True):
             result = evaluate("numerical_gradient", fn, hidden=hidden)
-            assert result.passed, result.message
+            assert not result.passed and "in place: work on a copy" in result.message, result.message
             for r in result.cases:
                 fresh = checks.make_inputs(exercise, r.case)
                 np.testing.assert_array_equal(r.inputs["x"], fresh["x"])
@@ -605,7 +605,9 @@ def test_float_inputs_have_the_case_dtype_and_targets_are_integers():
                         assert value.dtype == np.dtype(case.dtype), f"{exercise.name} {case.label} {key}"
 
 
-def test_in_place_changes_to_inputs_do_not_matter(nb02):
+def test_in_place_changes_to_inputs_fail_and_leave_the_cases_whole(nb02):
+    """Changing the inputs in place fails (a later cell would see them changed); the case's own
+    inputs stay whole."""
     fn = student(nb02, "def rnn_backward(dh_seq, x, h0, Wx, Wh, b):" + RNN_BACKWARD_BODY + """
     for a in (dh_seq, x, h0, Wx, Wh):
         a *= 0
@@ -615,7 +617,7 @@ def test_in_place_changes_to_inputs_do_not_matter(nb02):
     exercise = keys.get("rnn_backward")
     for hidden in (False, True):
         result = evaluate("rnn_backward", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
         for r in result.cases:
             fresh = checks.make_inputs(exercise, r.case)
             for key in exercise.args:

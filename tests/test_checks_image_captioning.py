@@ -891,7 +891,9 @@ def test_float_inputs_have_the_case_dtype():
             assert value.dtype == np.dtype(case.dtype), f"{case.label} {key}"
 
 
-def test_in_place_changes_to_inputs_do_not_matter(nb06):
+def test_in_place_changes_to_inputs_fail_and_leave_the_cases_whole(nb06):
+    """Changing the inputs in place fails (a later cell would see them changed); the case's own
+    inputs stay whole."""
     fn = student(nb06, variant(CONVLSTM, ("    return h_next, c_next", """\
     for a in (x_t, h_prev, c_prev, W, U):
         a *= 0
@@ -900,15 +902,15 @@ def test_in_place_changes_to_inputs_do_not_matter(nb06):
     exercise = keys.get("convlstm_cell_forward")
     for hidden in (False, True):
         result = evaluate("convlstm_cell_forward", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
         for r in result.cases:
             fresh = checks.make_inputs(exercise, r.case)
             for key in exercise.args:
                 np.testing.assert_array_equal(r.inputs[key], fresh[key])
 
 
-def test_bleu_student_gets_copies_of_the_corpus(nb06):
-    """Emptying the candidate lists in place changes neither the reference nor the replay."""
+def test_bleu_emptying_the_corpus_fails_and_changes_neither_reference_nor_replay(nb06):
+    """Emptying the candidate lists in place fails; the reference and the replay are unchanged."""
     fn = student(nb06, variant(BLEU, ("    return bp * precision", """\
     for cand in candidates:
         cand.clear()
@@ -916,7 +918,7 @@ def test_bleu_student_gets_copies_of_the_corpus(nb06):
     return bp * precision""")), "bleu")
     for hidden in (False, True):
         result = evaluate("bleu", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
 
 
 # ----------------------------------------------------------------------------- check()

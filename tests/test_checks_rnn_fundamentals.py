@@ -283,7 +283,9 @@ def test_inputs_have_the_case_dtype():
 
 
 # ----------------------------------------------------------------------------- copies and check()
-def test_in_place_changes_to_inputs_do_not_matter(nb01):
+def test_in_place_changes_to_inputs_fail_and_leave_the_cases_whole(nb01):
+    """Changing the inputs in place fails (a later cell would see them changed); the case's own
+    inputs stay whole."""
     fn = student(nb01, """
 def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
     h_next = np.tanh(x_t @ Wx + h_prev @ Wh + b)
@@ -296,7 +298,7 @@ def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
 """)
     for hidden in (False, True):
         result = evaluate("rnn_cell_forward", fn, hidden=hidden)
-        assert result.passed, result.message
+        assert not result.passed and "in place: work on a copy" in result.message, result.message
     # The recorded inputs of each case are the case's own, untouched.
     exercise = keys.get("rnn_cell_forward")
     for r in result.cases:
@@ -318,7 +320,8 @@ def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
     assert_fails_naming(evaluate("rnn_cell_forward", fn), "bias missing")
 
 
-def test_in_place_changes_to_tuple_inputs_do_not_matter(nb01):
+def test_in_place_changes_to_tuple_inputs_fail(nb01):
+    """Arrays inside the tuples of weights count as arguments too."""
     fn = student(nb01, """
 def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
     _, h_enc = rnn_forward(x, h0, *enc)
@@ -330,7 +333,7 @@ def encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
     return probs
 """)
     result = evaluate("encoder_decoder", fn)
-    assert result.passed, result.message
+    assert not result.passed and "in place: work on a copy" in result.message, result.message
 
 
 def test_check_prints_on_success(nb01, capsys):

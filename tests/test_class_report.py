@@ -276,7 +276,7 @@ def test_grades_csv_has_the_in_notebook_and_verified_points_of_each_exercise(tmp
     assert joe["many_to_one (verified)"] == "" and rows["ann"]["dense_softmax (verified)"] == ""
 
 
-def test_findings_by_experiment_are_counted_apart_from_named_mistakes():
+def test_findings_by_experiment_are_counted_apart_from_named_mistakes(tmp_path):
     """"2 of 3: changing h_prev does not change your h_next": a diagnosis, where no catalogued
     mistake fits, is counted per exercise like a named mistake and listed apart."""
     from rnnkit.grading.reports import grade_sheet
@@ -293,6 +293,9 @@ def test_findings_by_experiment_are_counted_apart_from_named_mistakes():
     assert "    rnn_cell_forward: 1 x relu instead of tanh" in text
     assert ("  found by experiment (no catalogued mistake):\n"
             "    rnn_cell_forward: 2 of 3: changing h_prev does not change your h_next") in text
+    page = tmp_path / "report.html"
+    class_report.write_html(class_report.summarize(rows), str(page))
+    assert '<th scope="row">found: changing h_prev does not change your h_next</th>' in page.read_text()
     # Positions and sizes differ from case to case; the finding counted does not.
     assert grade_sheet.finding_label("Changing x at t=3 changes your h_seq at t=2: a step looks "
                                      "ahead.") == "changing x at t changes your h_seq at t"

@@ -125,6 +125,18 @@ def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
     assert fn.__globals__["bias"].tolist() == [0.1] * 5           # put back as it was
 
 
+def test_a_constant_of_the_notebook_is_not_a_global_to_avoid(nb01):
+    """EPS by its name is a constant a function may read; H, a single capital, is a size."""
+    namespace = dict(nb01, EPS=1e-3)
+    fn = student(namespace, """
+def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
+    return np.tanh(x_t @ Wx + h_prev @ Wh + b) + EPS
+""")
+    result = checks.evaluate("rnn_cell_forward", fn)
+    assert not result.passed and "global" not in [f.kind for f in result.findings], result.message
+    assert diagnosis._constant_name("MAX_LEN") and not diagnosis._constant_name("H")
+
+
 def test_constants_the_notebook_imports_from_the_kit_are_not_globals_to_avoid():
     from rnnkit.exercises import music
     assert diagnosis._given_constant("HOLD", music.HOLD)

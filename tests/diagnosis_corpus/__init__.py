@@ -30,6 +30,8 @@ findings it shows (at most two) has an acceptable kind and subject:
     ("transform", HOW)        the output is the reference's transformed; HOW: "reversed",
                               "shifted", "scaled", "negated", "float16", "swapped", "transposed",
                               "truncated" (a step, window or row short), "padded" (one too many).
+    ("substitute", ARG)       the result is the reference's with another value of the integer
+                              argument ARG (a window or a step count typed in).
     ("in_place", ARG)         the function changes its argument ARG in place.
     ("nondeterministic", "")  two identical calls give different results.
     ("global", NAME)          the result depends on the notebook's global variable NAME.

@@ -202,6 +202,25 @@ def numerical_gradient(f, x, eps=1e-5):
 """),
     ],
     "truncated_bptt_grads": [
+        # The chunk length of the notebook's example, typed in instead of the argument.
+        ("chunks of 2 steps whatever k is (the example's k typed in)",
+         [("substitute", "k")], """
+def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):
+    h_seq, _ = rnn_forward(x, h0, Wx, Wh, b)
+    T = x.shape[1]
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh0 = np.zeros_like(h0)
+    for s in range(0, T, 2):
+        e = min(s + 2, T)
+        start = h0 if s == 0 else h_seq[:, s - 1]
+        g_x, g_h, g_Wx, g_Wh, g_b = rnn_backward(dh_seq[:, s:e], x[:, s:e], start, Wx, Wh, b)
+        dx[:, s:e] = g_x
+        if s == 0:
+            dh0 = g_h
+        dWx, dWh, db = dWx + g_Wx, dWh + g_Wh, db + g_b
+    return dx, dh0, dWx, dWh, db
+"""),
         ("every chunk starts from h0 (forward state not carried into the chunk)",
          [("not_carried", "x"), ("starts", "after step 0")], """
 def truncated_bptt_grads(dh_seq, x, h0, Wx, Wh, b, k):

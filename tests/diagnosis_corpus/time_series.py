@@ -80,6 +80,13 @@ def naive_forecast(X, horizon):
 """),
     ],
     "seasonal_naive_forecast": [
+        ("a season of 4 whatever season is (the first example's, typed in)",
+         [("substitute", "season")], """
+def seasonal_naive_forecast(X, season, horizon):
+    W = X.shape[1]
+    idx = W - 4 + np.arange(horizon) % 4
+    return X[:, idx, :]
+"""),
         ("last season tiled whole seasons at a time (not cut to the horizon)",
          [("transform", "padded")], """
 def seasonal_naive_forecast(X, season, horizon):
@@ -164,6 +171,16 @@ def recursive_forecast(step_fn, history, horizon):
 """),
     ],
     "anomaly_scores": [
+        ("a window of 6 whatever window is (the first example's, typed in)",
+         [("substitute", "window")], """
+def anomaly_scores(residuals, window, threshold):
+    r = np.asarray(residuals, dtype=float)
+    scores = np.zeros(len(r))
+    for t in range(6, len(r)):
+        past = r[t - 6:t]
+        scores[t] = abs(r[t] - past.mean()) / past.std()
+    return scores, scores > threshold
+"""),
         ("previous window one short (r[t - window + 1 : t])",
          [("transform", "truncated"), ("not_carried", "residuals"), ("ignores", "residuals")], """
 def anomaly_scores(residuals, window, threshold=3.0):

@@ -371,6 +371,7 @@ register(Exercise(
     outputs=GRADS,
     reference_name="tf.GradientTape with tf.stop_gradient every k steps",
     forbidden=AUTODIFF + ("keras.layers.SimpleRNN",),
+    probes_on=("substitute",),
     reference=ref.simple_rnn_gradients,
     make_inputs=_backward_inputs,
     must_call=("rnn_backward",),

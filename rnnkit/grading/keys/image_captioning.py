@@ -295,6 +295,7 @@ register(Exercise(
     outputs=(Output("score", ()),),
     reference_name="sacrebleu's corpus BLEU",
     forbidden=("sacrebleu", "nltk.translate.bleu_score", "torchmetrics", "evaluate"),
+    probes_on=("substitute",),
     reference=_sacrebleu,
     make_inputs=_bleu_inputs,
     atol=1e-9, rtol=1e-7,

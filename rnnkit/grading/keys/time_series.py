@@ -72,6 +72,7 @@ register(Exercise(
     outputs=(Output("X", ("N", "W", "D")), Output("Y", ("N", "K", "D"))),
     reference_name="keras.utils.timeseries_dataset_from_array",
     forbidden=WINDOWING,
+    probes_on=("substitute",),
     reference=ref.run_timeseries_windows,
     make_inputs=_windows_inputs,
     cases=[
@@ -181,6 +182,7 @@ register(Exercise(
     args=("X", "horizon"),
     outputs=(FORECAST,),
     reference_name="keras.ops.repeat(X[:, -1:], K, axis=1)",
+    forbidden=("keras.ops.repeat",),                  # what its Keras reference computes it with
     reference=ref.run_repeat_last,
     make_inputs=_forecast_inputs,
     cases=[
@@ -224,6 +226,8 @@ register(Exercise(
     args=("X", "season", "horizon"),
     outputs=(FORECAST,),
     reference_name="keras.ops.take(X, W - S + (k mod S), axis=1)",
+    probes_on=("substitute",),
+    forbidden=("keras.ops.take",),                  # what its Keras reference computes it with
     reference=ref.run_seasonal_take,
     make_inputs=_forecast_inputs,
     cases=[
@@ -275,6 +279,7 @@ register(Exercise(
                    "MeanAbsoluteError(y_train[S:], y_train[:-S])",
     forbidden=("keras.metrics.MeanAbsoluteError", "keras.losses.MeanAbsoluteError",
                "keras.losses.mean_absolute_error", "sklearn.metrics.mean_absolute_error"),
+    probes_on=("substitute",),
     reference=ref.run_mase,
     make_inputs=_mase_inputs,
     cases=[
@@ -404,6 +409,7 @@ register(Exercise(
     outputs=(Output("scores", ("T",)), Output("flags", ("T",))),
     reference_name="the rolling z-score of the previous window (keras.ops.mean, keras.ops.std)",
     forbidden=("keras.ops.mean", "keras.ops.std", "keras.ops.abs"),
+    probes_on=("substitute",),
     reference=ref.run_rolling_zscore,
     make_inputs=_anomaly_inputs,
     cases=[

@@ -29,6 +29,7 @@ def exercise_record(exercise, examples, arrays):
         "reference": views.student_function_name(exercise.reference),
         "gates": {k: list(v) for k, v in (exercise.gates or {}).items()},
         "roles": dict(exercise.roles or {}), "probes_off": list(exercise.probes_off),
+        "probes_on": list(exercise.probes_on),
         "mistakes": [{"name": m.name, "hint": m.hint} for m in exercise.mistakes],
         "cases": [],
     }
