@@ -134,13 +134,15 @@ def rnn_cell_forward(x_t, h_prev, Wx, Wh, b):
 """)
     result = checks.evaluate("rnn_cell_forward", fn)
     assert not result.passed and "global" not in [f.kind for f in result.findings], result.message
-    assert diagnosis._constant_name("MAX_LEN") and not diagnosis._constant_name("H")
+    from rnnkit.diagnosis import hygiene
+    assert hygiene._constant_name("MAX_LEN") and not hygiene._constant_name("H")
 
 
 def test_constants_the_notebook_imports_from_the_kit_are_not_globals_to_avoid():
+    from rnnkit.diagnosis import hygiene
     from rnnkit.exercises import music
-    assert diagnosis._given_constant("HOLD", music.HOLD)
-    assert not diagnosis._given_constant("HOLD", 1.5)
+    assert hygiene._given_constant("HOLD", music.HOLD)
+    assert not hygiene._given_constant("HOLD", 1.5)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -200,7 +202,8 @@ def test_letters_of_an_argument_come_from_the_sizes_and_batch_comes_first():
     e = keys.get("additive_attention")
     case = checks.views.get("additive_attention").cases[0]
     inputs = checks.make_inputs(e, case)
-    dims = diagnosis._arg_dims(e, case, inputs)
+    from rnnkit.diagnosis import lab
+    dims = lab._arg_dims(e, case, inputs)
     assert case.sizes["N"] == case.sizes["Dv"]                # two sizes of 3: the fallback decides
     assert dims["values"] == ("N", "Tk", "Dv") and dims["mask"] == ("N", "Tk")
 

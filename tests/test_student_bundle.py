@@ -66,6 +66,7 @@ def test_the_wheel_holds_the_student_package_only(unpacked):
     names = zipfile.ZipFile(next((unpacked / "wheels").iterdir())).namelist()
     assert not [n for n in names if n.startswith(bundle.INSTRUCTOR_PREFIX)]
     for needed in ("rnnkit/checks.py", "rnnkit/guard.py", "rnnkit/views.py", "rnnkit/exercises/bptt.py",
+                   "rnnkit/diagnosis/__init__.py", "rnnkit/diagnosis/experiments.py",
                    *[f"rnnkit/exercises/views/{a}.{ext}" for a in ASSIGNMENTS for ext in ("json", "npz")]):
         assert needed in names, needed
 
