@@ -229,21 +229,24 @@ def _arg_dims(exercise, case, inputs, inputs_of=None):
 
 
 def _letters(exercise, name, value, sizes):
+    """The letter of each axis of `value` (None where no single one fits), "G" for its gates."""
     gates = (exercise.gates or {}).get(name)
-    letters = []
+    candidates = []
     for k, n in enumerate(value.shape):
         if gates and k == value.ndim - 1 and n == len(gates) * sizes.get("H", -1):
-            letters.append("G")
+            candidates.append(["G"])
             continue
         found = [d for d, s in sizes.items() if s == n and d in AXIS_NAMES]
         if len(found) > 1 and k == 0 and "N" in found and value.ndim > 1:
             found = ["N"]                   # arrays are batch-major
-        letters.append(found if len(found) != 1 else found[0])
+        candidates.append(found)
     # An axis that two sizes fit takes the one no other axis of the array has.
-    taken = {d for d in letters if isinstance(d, str)}
-    return [d if isinstance(d, str) or d is None
-            else (lambda left: left[0] if len(left) == 1 else None)([x for x in d if x not in taken])
-            for d in letters]
+    taken = {found[0] for found in candidates if len(found) == 1}
+    letters = []
+    for found in candidates:
+        left = found if len(found) <= 1 else [d for d in found if d not in taken]
+        letters.append(left[0] if len(left) == 1 else None)
+    return letters
 
 
 def _time_axis(dims):

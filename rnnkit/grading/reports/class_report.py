@@ -10,8 +10,8 @@ import re
 import statistics
 from collections import Counter
 
-# What a note from a diagnosis by experiment starts with (grade_sheet.FOUND; kept in step by a test).
-FOUND = "found: "
+from rnnkit.grading.reports.grade_sheet import FOUND   # a note found by experiment starts so
+
 # Notes that say where an exercise stands rather than what went wrong: counted apart from mistakes.
 NOT_ATTEMPTED = ("not implemented", "not answered")
 MANUAL = ("needs manual grading (formgrader)",)
@@ -184,8 +184,9 @@ def format_text(summary, top=5):
             out.append(f"  {e['name'].ljust(width)}{_num(e['mean']).rjust(5)} / {_num(e['max']):<4}"
                        f"full marks {e['full_marks']}/{e['students']}"
                        + (f"  ({', '.join(states)})" if states else ""))
-        found = [(n, ex, m) for n, ex, m in _top_mistakes(a, None) if m.startswith(FOUND)][:top]
-        mistakes = [(n, ex, m) for n, ex, m in _top_mistakes(a, None) if not m.startswith(FOUND)][:top]
+        noted = _top_mistakes(a, None)
+        found = [(n, ex, m) for n, ex, m in noted if m.startswith(FOUND)][:top]
+        mistakes = [(n, ex, m) for n, ex, m in noted if not m.startswith(FOUND)][:top]
         if mistakes:
             out.append("  most common mistakes:")
             out += [f"    {ex}: {n} x {m}" for n, ex, m in mistakes]
