@@ -18,7 +18,7 @@ import pytest
 import rnnkit
 from rnnkit.grading import cli, keys, workspace
 from rnnkit.grading.release import examples
-from rnnkit.grading.isolation import kernel_jail
+from rnnkit.grading.isolation import kernel_jail, linux
 from tests.cheats import ASSIGNMENT as A, CHEATS, RNNKIT_EDIT
 
 pytestmark = pytest.mark.slow
@@ -56,8 +56,22 @@ def build(cheat, paths):
     return nb
 
 
+def confinement_line(as_root=None):
+    """What `rnnkit grade` must say of the sandbox (run as root, or else by this process's user):
+    as root everything applies; an ordinary user gets the namespaces in user namespaces, and no
+    uid per kernel."""
+    head = f"Sandbox: landlock (abi {linux.landlock_abi()}), seccomp, no_new_privs, rlimits, "
+    if os.geteuid() == 0 if as_root is None else as_root:
+        return head + ("a uid per kernel, pid namespaces, a network namespace for verification runs; "
+                       "all protections apply")
+    return head + ("pid namespaces, a network namespace for verification runs, both in user namespaces; "
+                   "not applied: a uid per kernel (the grader is not root; Landlock keeps kernels out "
+                   "of your files instead)")
+
+
 def _leftovers():
-    """Processes still running as a kernel's uid, or the fork bomb's sleepers."""
+    """Processes still running as a kernel's uid (a grader that is root), or the fork bomb's
+    sleepers (found by their command line, whoever runs them)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -189,6 +203,11 @@ def test_the_gradebook_holds_only_what_the_grader_wrote(batch):
                           "where grade.auto_score > grade_cells.max_score").fetchone()[0]
     assert "cheat_was_here" not in tables
     assert over == 0
+
+
+def test_the_grader_says_once_how_kernels_are_confined(batch):
+    lines = [line for line in batch["out"].splitlines() if line.startswith("Sandbox: ")]
+    assert lines == [confinement_line()]
 
 
 def test_no_process_outlives_the_batch(batch):

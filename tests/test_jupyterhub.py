@@ -39,6 +39,7 @@ import pytest
 from rnnkit.grading import keys, workspace
 from tests import unix_users
 from tests.conftest import ROOT
+from tests.test_cheats import confinement_line
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 _why_not = unix_users.cannot_make_users() or (
@@ -437,6 +438,8 @@ def test_the_kits_grader_grades_as_the_instructor(course):
     notebook, part for the partial one, and every file it wrote belongs to the instructor."""
     out = course["grade"].stdout
     assert "graded 2 of 2 submissions" in out, out[-2000:]
+    # It says first what its kernels and verification runs get without root.
+    assert out.splitlines()[0] == confinement_line(as_root=False), out.splitlines()[0]
     scores = course["scores"]
     assert scores[STUDENTS[0]] == FULL and 0 < scores[STUDENTS[1]] < FULL, scores
     assert course["owners"] == {course["uids"][INSTRUCTOR]}

@@ -320,3 +320,30 @@ def test_without_preloading_imports_still_work_and_cost_seconds(dirs):
                      *dirs, Limits(wall=60))
     assert r.ok, r.stderr
     assert r.stdout.strip() == "4"
+
+
+def test_the_grader_says_what_applies_and_what_does_not_and_why():
+    from rnnkit.grading.isolation.summary import describe
+    as_root = (["pidns", "rlimits", "uid 1400000002", "no_new_privs", "seccomp", "landlock abi 7"], [])
+    run = (["netns", "pidns", "rlimits", "uid 1500000002", "no_new_privs", "seccomp", "landlock abi 7"], [])
+    assert describe(as_root, run) == (
+        "Sandbox: landlock (abi 7), seccomp, no_new_privs, rlimits, a uid per kernel, pid namespaces, "
+        "a network namespace for verification runs; all protections apply")
+    no_userns = "Operation not permitted; in a user namespace: Operation not permitted"
+    jail = (["rlimits", "no_new_privs", "seccomp", "landlock abi 6"],
+            [f"pidns: {no_userns}", "process limit: a shared uid would count the grader's own processes",
+             "uid: the grader is not root"])
+    run = (["rlimits", "no_new_privs", "seccomp", "landlock abi 6"],
+           [f"netns: {no_userns}", f"pidns: {no_userns}"])
+    assert describe(jail, run) == (
+        "Sandbox: landlock (abi 6), seccomp, no_new_privs, rlimits; not applied: a process limit per "
+        "kernel (a shared uid would count the grader's own processes), a uid per kernel (the grader is "
+        f"not root; Landlock keeps kernels out of your files instead), pid namespaces ({no_userns}; "
+        f"processes a kernel leaves running are not ended), a network namespace ({no_userns})")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root (tests/test_unprivileged_grader.py: as a user)")
+def test_as_root_the_probe_finds_every_protection():
+    from rnnkit.grading.isolation import summary
+    from tests.test_cheats import confinement_line
+    assert summary.describe(*summary.probe()) == confinement_line(as_root=True)

@@ -89,6 +89,12 @@ def _phase_summary(outcomes):
     return ", ".join(f"{p} {sum(v) / len(v):.1f} s" for p, v in totals.items())
 
 
+def _say_confinement():
+    """One line: the protections kernels and verification runs get here, found by trying them."""
+    from rnnkit.grading.isolation import summary
+    _say(summary.describe(*summary.probe()))
+
+
 def cmd_grade(args):
     import tempfile
     from rnnkit.grading.intake import staging
@@ -98,6 +104,7 @@ def cmd_grade(args):
     root = args.root = os.path.abspath(args.root)
     db_url = workspace.db_url(root, args.db_url)
     t0 = time.time()
+    _say_confinement()
     with tempfile.TemporaryDirectory(prefix="rnnkit-intake-") as scratch:
         try:
             source, submissions = _intake(args, scratch)

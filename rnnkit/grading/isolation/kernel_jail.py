@@ -11,13 +11,20 @@ and the process that becomes the kernel (forked by the zygote, or started cold t
 calls confine() while it still has one thread, before ipykernel opens its sockets. Each protection is applied
 when the system allows it and skipped (named in the result's `missing`) when not:
 
+    pidns       a new PID namespace whose init is the kernel (forked: the process that called
+                confine stays outside as its stand-in). What a cell leaves running is killed
+                after it (after_each_cell); when the kernel ends, the system kills everything
+                left in the namespace (setsid cannot escape)
+    userns      (grader not root) the PID namespace is made in a user namespace mapping only
+                the grader's uid; the kernel gives up the capabilities it holds there
     rlimits     data memory (RLIMIT_DATA; TensorFlow maps far more address space than it uses),
-                processes and threads (RLIMIT_NPROC, counted per uid, so only with a uid of its
-                own), file size, open files, no core dumps
+                processes and threads (RLIMIT_NPROC: counted per uid and user namespace, so only
+                with a uid or a user namespace of its own), file size, open files, no core dumps
     uid N       (grader running as root) a uid of its own per kernel, keeping only
                 CAP_DAC_READ_SEARCH so that reading stays Landlock's call; workdir and tmpdir
-                are handed to it. What a cell leaves running is killed after it (after_each_cell),
-                and the zygote kills what is left of that uid when the kernel ends
+                are handed to it, and the zygote kills what is left of that uid when the kernel
+                ends. Without root Landlock alone keeps the kernel out of the grader's files, and
+                (from ABI 6) from signalling its processes; ptrace never reaches out of a domain
     landlock    reads only Python and its packages, rnnkit, the data folder, the connection
                 file, system files and the grader's matplotlib and Keras settings; writes only
                 workdir and tmpdir; no TCP connect (binding stays: the kernel serves on TCP)
@@ -38,6 +45,7 @@ PROCESSES = 512                     # RLIMIT_NPROC counts threads: TF starts ~2 
 FILE_SIZE = 1 << 30
 OPEN_FILES = 1024
 LL_CONNECT_TCP = 2                  # Landlock's LANDLOCK_ACCESS_NET_CONNECT_TCP
+NOT_ROOT = "uid: the grader is not root"    # in `missing` wherever the grader is not root
 
 
 def policy_env(workdir, tmpdir, memory=None):
@@ -91,23 +99,81 @@ def _settings_dirs():
     return [d for d in dirs if os.path.isdir(d)]
 
 
-def _rlimits(memory, with_uid):
-    """Resource limits; RLIMIT_NPROC only with a uid of its own (root is exempt, and a shared
-    uid would count the grader's own processes)."""
+def _rlimits(memory, processes):
+    """Resource limits; RLIMIT_NPROC only where it counts the kernel's processes alone (a uid or a
+    user namespace of its own; root is exempt, and a shared uid would count the grader's own)."""
     import resource
     from rnnkit.grading.isolation import linux
     rl = [(resource.RLIMIT_DATA, memory, None), (resource.RLIMIT_FSIZE, FILE_SIZE, None),
           (resource.RLIMIT_NOFILE, OPEN_FILES, None), (resource.RLIMIT_CORE, 0, None)]
-    if with_uid:
+    if processes:
         rl.append((resource.RLIMIT_NPROC, PROCESSES, None))
     linux.set_rlimits(rl)
+
+
+def _enter_pid_namespace():
+    """Fork into a new PID namespace (in a user namespace when not root) as its init; this process
+    stays outside as the kernel's stand-in and never returns (_stand_in).
+
+    Returns, in the kernel, whether a user namespace was made. Raises OSError where the system
+    allows neither, before forking.
+    """
+    from rnnkit.grading.isolation import linux
+    from rnnkit.grading.isolation.processes import die_with_parent
+    userns = linux.unshare_namespaces(linux.CLONE_NEWPID)
+    alive_r, alive_w = os.pipe()            # EOF once the stand-in is gone
+    pid = os.fork()
+    if pid != 0:
+        os.close(alive_r)
+        _stand_in(pid)
+    os.close(alive_w)
+    die_with_parent()
+    import select
+    if select.select([alive_r], [], [], 0)[0]:      # the stand-in died before the line above
+        os._exit(1)
+    os.close(alive_r)
+    return userns
+
+
+def _stand_in(kernel):
+    """Outside the kernel's PID namespace, in its place for the grader (which knows this pid):
+    pass signals on, kill it if this process's parent goes, and end as it ends.
+
+    The kernel is its namespace's init, which ignores the signals it has no handler for, so the
+    ones meant to end it are sent as SIGKILL; when it ends, the system kills every process left
+    in the namespace. ipykernel's own parent poller cannot see past the namespace.
+    """
+    import select
+    import signal
+    ending = {signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT}
+
+    def forward(sig, _frame):
+        try:
+            os.kill(kernel, signal.SIGKILL if sig in ending else sig)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2, *ending):
+        signal.signal(sig, forward)
+    parent, pidfd = os.getppid(), os.pidfd_open(kernel)
+    while not select.select([pidfd], [], [], 1.0)[0]:
+        if os.getppid() != parent:
+            forward(signal.SIGTERM, None)
+    code = os.waitstatus_to_exitcode(os.waitpid(kernel, 0)[1])
+    if code < 0:                            # killed by a signal: so is this process
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
 
 
 def confine(argv=()):
     """Confine this process as the policy in the environment says; a no-op without one.
 
     Call it in the process that becomes the kernel, single-threaded, before ipykernel starts:
-    Landlock and capabilities apply to the calling thread only (and to threads it starts later).
+    Landlock and capabilities apply to the calling thread only (and to threads it starts later),
+    and a user namespace can only be entered by a process with one thread. Where the system
+    allows, it first forks: the child, init of a new PID namespace, returns and becomes the
+    kernel; this process stays behind as its stand-in (_stand_in) and never returns.
 
     Args:
         argv: ipykernel's arguments (the connection file is read from them).
@@ -122,13 +188,19 @@ def confine(argv=()):
     policy = json.loads(text)
     workdir, tmpdir = policy["workdir"], policy["tmpdir"]
     protections, missing = [], []
+    root = os.geteuid() == 0
+    uid = kernel_uid(os.getpid()) if root else None     # this pid: the one the grader knows
+    userns = False
+    try:
+        userns = _enter_pid_namespace()
+        protections += ["userns"] * userns + ["pidns"]
+    except OSError as exc:
+        missing.append(f"pidns: {exc.strerror or exc}")
     # IPython's profile and the temporary files go to the private directory; HOME stays, so
     # matplotlib and Keras find their settings (read only).
     os.environ.update(TMPDIR=tmpdir, IPYTHONDIR=os.path.join(tmpdir, "ipython"))
     import tempfile
     tempfile.tempdir = None
-    root = os.geteuid() == 0
-    uid = kernel_uid(os.getpid()) if root else None
     connection = _connection_file(list(argv))
     ruleset = None
     try:
@@ -142,8 +214,10 @@ def confine(argv=()):
     except OSError as exc:
         missing.append(f"landlock: {exc.strerror or exc}")
     try:
-        _rlimits(int(policy.get("memory") or MEMORY), with_uid=uid is not None)
+        _rlimits(int(policy.get("memory") or MEMORY), processes=uid is not None or userns)
         protections.append("rlimits")
+        if uid is None and not userns:
+            missing.append("process limit: a shared uid would count the grader's own processes")
     except (OSError, ValueError) as exc:
         missing.append(f"rlimits: {exc}")
     if uid is not None:
@@ -156,7 +230,9 @@ def confine(argv=()):
         except OSError as exc:
             missing.append(f"uid: {exc}")
     else:
-        missing.append("uid: the grader is not root")
+        missing.append(NOT_ROOT)
+        if userns:          # every capability over its own namespaces: not needed
+            linux.drop_capabilities()
     try:
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
         protections.append("no_new_privs")
@@ -174,11 +250,22 @@ def confine(argv=()):
 
 
 def after_each_cell(shell):
-    """In a confined kernel with a uid of its own: end what each cell left running (IPython's
-    post_run_cell event). A no-op elsewhere: kill(-1) as a shared uid would reach the grader."""
-    if os.getuid() >= UID_BASE and os.getuid() == kernel_uid(os.getpid()):
+    """In a confined kernel that is its PID namespace's init or has a uid of its own: end what
+    each cell left running (IPython's post_run_cell event). A no-op elsewhere: kill(-1) as a
+    shared uid in the grader's namespace would reach the grader."""
+    own_namespace = os.getpid() == 1
+    own_uid = os.getuid() >= UID_BASE and os.getuid() == kernel_uid(os.getpid())
+    if own_namespace or own_uid:
         from rnnkit.grading.isolation.processes import kill_and_reap_all
         shell.events.register("post_run_cell", lambda *_: kill_and_reap_all())
+
+
+def say_missing(missing):
+    """On stderr, what a kernel goes without, but for the uid a grader that is not root cannot
+    give it: `rnnkit grade` says that once for all its kernels."""
+    unexpected = [m for m in missing if m != NOT_ROOT]
+    if unexpected:
+        print(f"kernel jail: without {', '.join(unexpected)}", file=sys.stderr, flush=True)
 
 
 def kill_uid(uid):
@@ -209,9 +296,7 @@ def main(argv):
     """Cold start: confine, then run `-m MODULE args...` (ipykernel_launcher) in this process."""
     if len(argv) < 2 or argv[0] != "-m":
         sys.exit("usage: python -m rnnkit.grading.isolation.kernel_jail -m ipykernel_launcher -f CONNECTION_FILE ...")
-    protections, missing = confine(argv[2:])
-    if missing:
-        print(f"kernel jail: without {', '.join(missing)}", file=sys.stderr, flush=True)
+    say_missing(confine(argv[2:])[1])
     sys.argv = [argv[1], *argv[2:]]
     if argv[1] != "ipykernel_launcher":
         import runpy

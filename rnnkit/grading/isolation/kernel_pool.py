@@ -6,8 +6,8 @@ ipykernel and rnnkit, runs no TensorFlow op (so no thread pool exists yet), and 
 child per kernel asked for. Each child is a new process with its own copy of memory, so nothing
 one submission does reaches another; it becomes an ordinary ipykernel on the connection file it
 was given, with the requester's stdin/stdout/stderr, working directory and environment, confined
-first when that environment names a kernel jail (kernel_jail.py; then, as root, whatever runs as
-the kernel's uid is killed when the kernel ends).
+first when that environment names a kernel jail (kernel_jail.py; then whatever is left in the
+kernel's PID namespace, and as root whatever runs as the kernel's uid, is killed when it ends).
 
 Asked to prepare notebooks, the zygote also has a first child compute the Keras references of
 those notebooks' hidden cases, drawn for the batch's seed (checks.prepare), and keeps them: the
@@ -174,9 +174,7 @@ def _become_kernel(request, fds, listener, conns):
         os.environ.clear()
         os.environ.update(request["env"])
         # Still one thread here: confine now, before ipykernel starts any (see kernel_jail.py).
-        _, missing = kernel_jail.confine(request["argv"])
-        if missing:
-            print(f"kernel jail: without {', '.join(missing)}", file=sys.stderr, flush=True)
+        kernel_jail.say_missing(kernel_jail.confine(request["argv"])[1])
         # A fresh process would start from fresh entropy, not the zygote's generator state.
         import random
         import numpy as np

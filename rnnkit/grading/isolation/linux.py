@@ -4,7 +4,9 @@
     landlock_*          Landlock rulesets: create with rules [(path, rights)], enforce
     read_rules          what a confined process may read of this machine: Python, its packages,
                         the student's side of rnnkit (never rnnkit/grading), the data cache, ...
+    unshare_namespaces  new namespaces, in a user namespace of its own where not privileged
     capset, drop_to     capabilities, and becoming a uid of its own as root
+    drop_capabilities   giving up those held in a user namespace
     seccomp_no_unix_sockets   no AF_UNIX sockets, no io_uring
     set_rlimits         resource limits, clamped to the hard limits an unprivileged grader has
 
@@ -42,6 +44,46 @@ CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x
 PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_CAPBSET_DROP = 4, 8, 24
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
 CAP_DAC_READ_SEARCH = 2
+
+
+def effective_capabilities():
+    """This process's effective capabilities, as a bit mask (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1], 16) for line in f if line.startswith("CapEff:")), 0)
+    except OSError:
+        return 0
+
+
+def unshare_namespaces(flags):
+    """unshare(`flags`); where that needs a privilege this process lacks, inside a new user
+    namespace that maps only its own uid and gid (any user may make one where the system allows).
+
+    A process that holds capabilities gets no user namespace: it would lose them outside it
+    (such as CAP_DAC_READ_SEARCH, by which it may read the Python it runs).
+
+    Returns True if a user namespace was made. Raises OSError giving both reasons when neither
+    works. Call it single-threaded: a user namespace cannot be entered otherwise.
+    """
+    try:
+        unshare(flags)
+        return False
+    except OSError as exc:
+        first = exc.strerror
+    held = effective_capabilities()
+    if held:
+        raise OSError(1, f"{first}; no user namespace: it would take away capabilities {held:#x}")
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        unshare(CLONE_NEWUSER | flags)
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{first}; in a user namespace: {exc.strerror}") from None
+    return True
+
 
 # Landlock (syscalls 444-446 on every architecture). Filesystem rights, ABI 1 unless noted.
 LL_EXECUTE, LL_WRITE_FILE, LL_READ_FILE, LL_READ_DIR = 1, 2, 4, 8
@@ -147,15 +189,26 @@ def seccomp_no_unix_sockets():
     prctl(22, 2, ctypes.addressof(fprog))                 # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
-def drop_to(uid, keep):
-    """As root: become `uid`/`uid` with no groups and only the capabilities in `keep`."""
+def _drop_bounding_set():
+    """Empty the bounding and ambient sets: nothing can be regained through exec."""
     try:
         last = int(open("/proc/sys/kernel/cap_last_cap").read())
     except OSError:
         last = 40
-    for cap in range(last + 1):              # nothing can be regained through exec
+    for cap in range(last + 1):
         prctl(PR_CAPBSET_DROP, cap)
     prctl(PR_CAP_AMBIENT, 4)                # PR_CAP_AMBIENT_CLEAR_ALL
+
+
+def drop_capabilities():
+    """Give up every capability for good: those a process holds in a user namespace it made."""
+    _drop_bounding_set()
+    capset(0)
+
+
+def drop_to(uid, keep):
+    """As root: become `uid`/`uid` with no groups and only the capabilities in `keep`."""
+    _drop_bounding_set()
     prctl(PR_SET_KEEPCAPS, 1 if keep else 0)
     os.setgroups([])
     os.setresgid(uid, uid, uid)

@@ -16,6 +16,10 @@ Protected, each named in Result.protections only when it took effect (Result.mis
     netns       a new network namespace: no interface but a downed loopback
     pidns       a new PID namespace whose init is the code: when it ends, the kernel kills
                 everything it started (setsid cannot escape)
+    userns      (grader not root) the two namespaces above are made in a user namespace mapping
+                only the grader's uid; the run gives up the capabilities it holds there.
+                RLIMIT_NPROC then counts the run's processes only (it is counted per user
+                namespace), not the grader's own
     landlock    reads only Python, its site-packages, the student's side of rnnkit (not
                 rnnkit/grading: the answer keys and the grader; what the run needs of it is
                 preloaded), the data cache, inputs_dir and system libraries; writes only
@@ -344,21 +348,12 @@ def _supervise(reply_fd):
             missing.append(f"landlock: {exc.strerror or exc}")
         # Without a PID namespace, orphans of the run reparent here, where they can be killed.
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
-        try:
-            linux.unshare(linux.CLONE_NEWNET | linux.CLONE_NEWPID)
-            protections += ["netns", "pidns"]
+        userns = False
+        try:       # unprivileged: in a user namespace, which grants the right to make the others
+            userns = linux.unshare_namespaces(linux.CLONE_NEWNET | linux.CLONE_NEWPID)
+            protections += ["userns"] * userns + ["netns", "pidns"]
         except OSError as exc:
-            try:           # unprivileged: a user namespace grants the right to make the others
-                own_uid, own_gid = os.getuid(), os.getgid()
-                linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNET | linux.CLONE_NEWPID)
-                for name, text in (("setgroups", "deny"), ("uid_map", f"{own_uid} {own_uid} 1"),
-                                   ("gid_map", f"{own_gid} {own_gid} 1")):
-                    with open(f"/proc/self/{name}", "w") as f:
-                        f.write(text)
-                protections += ["userns", "netns", "pidns"]
-            except OSError as exc2:
-                missing += [f"netns: {exc.strerror}; with a user namespace: {exc2.strerror}",
-                            "pidns: as netns"]
+            missing += [f"netns: {exc.strerror}", f"pidns: {exc.strerror}"]
         if root:
             for path in (request["outputs_dir"], scratch):
                 os.chown(path, uid, uid)
@@ -368,7 +363,7 @@ def _supervise(reply_fd):
         null = os.open("/dev/null", os.O_RDWR)
         pid = os.fork()
         if pid == 0:
-            _child(request, limits, scratch, uid, ruleset, (null, out_w, err_w, st_w))
+            _child(request, limits, scratch, uid, userns, ruleset, (null, out_w, err_w, st_w))
         for fd in (out_w, err_w, st_w, null):
             os.close(fd)
         if ruleset is not None:
@@ -484,8 +479,12 @@ def _json_or_empty(line):
     return value if isinstance(value, dict) else {}
 
 
-def _child(request, limits, scratch, uid, ruleset, fds):
-    """In the forked child: confine this process, then execute the code as __main__."""
+def _child(request, limits, scratch, uid, userns, ruleset, fds):
+    """In the forked child: confine this process, then execute the code as __main__.
+
+    `uid`: the run's own uid (the grader is root) or None; `userns`: whether the supervisor made a
+    user namespace, in which this process holds every capability until it drops them.
+    """
     status_fd = 3
     try:
         import fcntl
@@ -529,6 +528,8 @@ def _child(request, limits, scratch, uid, ruleset, fds):
             # Under Landlock, reading stays Landlock's call (Python lives in /root, mode 700).
             linux.drop_to(uid, 1 << linux.CAP_DAC_READ_SEARCH if ruleset is not None else 0)
             protections.append(f"uid {uid}")
+        elif userns:        # CAP_NET_ADMIN, CAP_SYS_ADMIN... over its own namespaces: not needed
+            linux.drop_capabilities()
         protections.append("no_new_privs")
         try:
             linux.seccomp_no_unix_sockets()
