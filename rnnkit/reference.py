@@ -33,7 +33,8 @@ the reference's.
 """
 import numpy as np
 
-from rnnkit.runtime import import_tf
+from rnnkit import autodiff
+from rnnkit.runtime import import_keras
 
 LSTM_GATES = ("i", "f", "c", "o")
 GRU_GATES = ("z", "r", "h")
@@ -43,7 +44,7 @@ GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "out
 
 
 def _keras():
-    return import_tf()[1]
+    return import_keras()
 
 
 def _np(t):
@@ -240,38 +241,37 @@ def run_additive_attention(query, keys, values, mask, W1, W2, v):
     return _np(context), _np(weights)
 
 
-# ----------------------------------------------------------------------------- gradients (tf.GradientTape)
+# ----------------------------------------------------------------------------- gradients (automatic differentiation)
 def simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=None):
-    """Gradients (dx, dh0, dWx, dWh, db) of sum(dh_seq * h_seq) for a SimpleRNN, by GradientTape.
+    """Gradients (dx, dh0, dWx, dWh, db) of sum(dh_seq * h_seq) for a SimpleRNN, by the backend's
+    automatic differentiation (tf.GradientTape on TensorFlow; rnnkit.autodiff).
 
-    dh_seq (N, T, H) is the upstream gradient on every hidden state (``output_gradients``). With
-    ``k=None`` the whole keras.layers.SimpleRNN is differentiated: full backpropagation through
-    time. With an integer k, a SimpleRNNCell is stepped and the state entering steps k, 2k, ...
-    goes through ``tf.stop_gradient``: truncated BPTT over chunks of k steps.
+    dh_seq (N, T, H) is the upstream gradient on every hidden state. With ``k=None`` the whole
+    keras.layers.SimpleRNN is differentiated: full backpropagation through time. With an integer
+    k, a SimpleRNNCell is stepped and the state entering steps k, 2k, ... goes through
+    ``keras.ops.stop_gradient``: truncated BPTT over chunks of k steps.
     """
-    tf, _ = import_tf()
+    ops = _keras().ops
     dh_seq, x, h0, Wx, Wh, b = _f64(dh_seq, x, h0, Wx, Wh, b)
-    x_t, h0_t = tf.constant(x), tf.constant(h0)
     if k is None:
         layer = simple_rnn(Wx, Wh, b, return_state=False)
-        weights = layer.trainable_variables
-        with tf.GradientTape() as tape:
-            tape.watch([x_t, h0_t])
-            h_seq = layer(x_t, initial_state=[h0_t])
+        fixed = [v.value for v in layer.non_trainable_variables]      # its dropout seed
+
+        def h_seq(x, h0, *weights):
+            return layer.stateless_call(list(weights), fixed, x, initial_state=[h0])[0]
     else:
         cell = simple_rnn_cell(Wx, Wh, b)
-        weights = cell.trainable_variables
-        with tf.GradientTape() as tape:
-            tape.watch([x_t, h0_t])
-            h, states = h0_t, []
+        fixed = [v.value for v in cell.non_trainable_variables]
+
+        def h_seq(x, h0, *weights):
+            h, states = h0, []
             for t in range(x.shape[1]):
                 if t > 0 and t % int(k) == 0:
-                    h = tf.stop_gradient(h)
-                h, _ = cell(x_t[:, t], [h])
+                    h = ops.stop_gradient(h)
+                h = cell.stateless_call(list(weights), fixed, x[:, t], [h])[0][0]
                 states.append(h)
-            h_seq = tf.stack(states, axis=1)
-    grads = tape.gradient(h_seq, [x_t, h0_t, *weights], output_gradients=tf.constant(dh_seq))
-    return tuple(_np(g) for g in grads)
+            return ops.stack(states, axis=1)
+    return tuple(autodiff.vjp(h_seq, [x, h0, Wx, Wh, b], dh_seq))
 
 
 # ----------------------------------------------------------------------------- time series (notebook 08)
@@ -329,7 +329,7 @@ def run_rolling_zscore(residuals, window, threshold):
 def run_bidirectional(x, forward_fn, backward_fn, merge_mode):
     """y (N, T, M) from keras.layers.Bidirectional of two SimpleRNN layers holding the weights of
     forward_fn and backward_fn."""
-    _, keras = import_tf()
+    keras = _keras()
     D = np.shape(x)[-1]
     layer = keras.layers.Bidirectional(forward_fn.keras_layer(), backward_layer=backward_fn.keras_layer(
         go_backwards=True), merge_mode=merge_mode, dtype="float64")
@@ -341,7 +341,7 @@ def run_bidirectional(x, forward_fn, backward_fn, merge_mode):
 
 def run_stack(x, layer_fns):
     """keras.Sequential of the layers of layer_fns (each returning sequences): h_seq (N, T, H)."""
-    _, keras = import_tf()
+    keras = _keras()
     model = keras.Sequential([keras.Input((None, np.shape(x)[-1]), dtype="float64")]
                              + [fn.keras_layer() for fn in layer_fns])
     for layer, fn in zip(model.layers, layer_fns):
@@ -359,26 +359,26 @@ def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
 
 def run_cross_entropy(logits, targets):
     """(loss, dloss/dlogits (N, T, V)) of SparseCategoricalCrossentropy(from_logits=True), the
-    gradient by tf.GradientTape."""
-    tf, keras = import_tf()
-    z = tf.constant(np.asarray(logits, np.float64))
+    gradient by the backend's automatic differentiation (rnnkit.autodiff)."""
+    keras = _keras()
+    z = np.asarray(logits, np.float64)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        loss = loss_fn(tf.constant(np.asarray(targets)), z)
-    return loss.numpy(), tape.gradient(loss, z).numpy()
+    targets = np.asarray(targets)
+    loss = _np(loss_fn(targets, z))
+    (grad,) = autodiff.vjp(lambda z: loss_fn(keras.ops.convert_to_tensor(targets), z), [z], np.ones_like(loss))
+    return loss, grad
 
 
 def run_perplexity(probs, targets):
     """exp(SparseCategoricalCrossentropy) of probs (N, T, V) and integer targets (N, T)."""
-    _, keras = import_tf()
+    keras = _keras()
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
     return float(np.exp(loss(np.asarray(targets), np.asarray(probs, np.float64))))
 
 
 def run_shift_right(targets, start_id):
     """keras.ops.concatenate([a start column, targets[:, :-1]]): the decoder's inputs (N, Ty)."""
-    _, keras = import_tf()
+    keras = _keras()
     ops = keras.ops
     targets = ops.convert_to_tensor(np.asarray(targets))
     start = ops.full((ops.shape(targets)[0], 1), start_id, dtype=targets.dtype)
@@ -387,7 +387,7 @@ def run_shift_right(targets, start_id):
 
 def run_masked_loss(targets, probs, mask):
     """SparseCategoricalCrossentropy with the mask as sample weights (mean_with_sample_weight)."""
-    _, keras = import_tf()
+    keras = _keras()
     loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")
     return np.asarray(loss(np.asarray(targets), np.asarray(probs, np.float64),
                            sample_weight=np.asarray(mask, np.float64)))
@@ -395,13 +395,13 @@ def run_masked_loss(targets, probs, mask):
 
 def run_repeat_last(X, horizon):
     """The last step of each window repeated K times (keras.ops.repeat)."""
-    _, keras = import_tf()
+    keras = _keras()
     return np.asarray(keras.ops.repeat(np.asarray(X, np.float64)[:, -1:, :], int(horizon), axis=1))
 
 
 def run_seasonal_take(X, season, horizon):
     """keras.ops.take of the steps W - S + (k mod S) along the time axis."""
-    _, keras = import_tf()
+    keras = _keras()
     X = np.asarray(X, np.float64)
     idx = X.shape[1] - int(season) + np.arange(int(horizon)) % int(season)
     return np.asarray(keras.ops.take(X, idx, axis=1))
@@ -440,11 +440,11 @@ def run_encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
 
 
 def state_jacobians(x, h0, Wx, Wh, b, **config):
-    """Every d h_T / d h_k of a SimpleRNN, by tf.GradientTape.batch_jacobian, in float64.
+    """Every d h_T / d h_k of a SimpleRNN, by the backend's automatic differentiation, in float64.
 
-    keras.layers.SimpleRNNCell is stepped in a loop under the tape; a zero tensor `probe` is added
-    to every state (h0 included), so that one batch_jacobian of h_T with respect to `probe` gives the
-    derivative with respect to each state.
+    keras.layers.SimpleRNNCell is stepped in a loop; a zero tensor `probe` is added to every
+    state (h0 included), so that the derivative of h_T with respect to `probe` gives the derivative
+    with respect to each state (rnnkit.autodiff.jacobian_rows: one vjp per unit of h_T).
 
     Args:
         x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,): as in rnn_forward.
@@ -454,20 +454,21 @@ def state_jacobians(x, h0, Wx, Wh, b, **config):
         J of shape (N, T + 1, H, H): J[n, k, i, j] = d h_T[n, i] / d h_k[n, j], where h_0 = h0 and
         h_k = h_seq[:, k - 1] for k >= 1 (so J[:, T] is the identity).
     """
-    tf, _ = import_tf()
+    ops = _keras().ops
     x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
     N, T, _ = x.shape
     H = Wh.shape[0]
     cell = simple_rnn_cell(Wx, Wh, b, **config)
-    probe = tf.zeros((N, T + 1, H), dtype=tf.float64)
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(probe)
-        h = tf.constant(h0) + probe[:, 0]
+
+    def h_last(probe):
+        h = ops.convert_to_tensor(h0) + probe[:, 0]
         for t in range(T):
-            h, _ = cell(tf.constant(x[:, t]), [h])
+            h, _ = cell(ops.convert_to_tensor(x[:, t]), [h])
             h = h + probe[:, t + 1]
-    J = tape.batch_jacobian(h, probe, experimental_use_pfor=False)    # (N, H, T + 1, H)
-    return np.transpose(J.numpy(), (0, 2, 1, 3))
+        return h
+
+    J = autodiff.jacobian_rows(h_last, np.zeros((N, T + 1, H)), H)      # (N, H, T + 1, H)
+    return np.transpose(J, (0, 2, 1, 3))
 
 
 def run_jacobian_norms(x, h0, Wx, Wh, b):
@@ -478,17 +479,19 @@ def run_jacobian_norms(x, h0, Wx, Wh, b):
 
 
 def run_clip_by_global_norm(grads, max_norm):
-    """([clipped arrays], global norm before clipping) from tf.clip_by_global_norm."""
-    tf, _ = import_tf()
-    clipped, norm = tf.clip_by_global_norm([tf.constant(g, tf.float64) for g in _f64(*grads)], max_norm)
-    return [_np(c) for c in clipped], _np(norm)
+    """([clipped arrays], global norm before clipping), as tf.clip_by_global_norm computes them:
+    each array times max_norm / max(norm, max_norm), in keras.ops."""
+    ops = _keras().ops
+    grads = [ops.convert_to_tensor(g) for g in _f64(*grads)]
+    norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
+    scale = float(max_norm) / ops.maximum(norm, float(max_norm))
+    return [_np(g * scale) for g in grads], _np(norm)
 
 
 def run_clip_by_value(grads, limit):
-    """[each array clipped to [-limit, limit]] by tf.clip_by_value."""
-    tf, _ = import_tf()
-    return [_np(tf.clip_by_value(tf.constant(g, tf.float64), -float(limit), float(limit)))
-            for g in _f64(*grads)]
+    """[each array clipped to [-limit, limit]], as tf.clip_by_value does (keras.ops.clip)."""
+    ops = _keras().ops
+    return [_np(ops.clip(ops.convert_to_tensor(g), -float(limit), float(limit))) for g in _f64(*grads)]
 
 
 def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine, Wy, by):

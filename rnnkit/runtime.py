@@ -56,6 +56,31 @@ def import_tf():
     return tf, keras
 
 
+def import_keras():
+    """Import Keras on the backend KERAS_BACKEND names (TensorFlow unless told otherwise), with
+    exact float32 matrix products and quiet logs; TensorFlow itself only on its own backend.
+
+    Returns:
+        keras: the module.
+    """
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "tensorflow":
+        return import_tf()[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if backend == "jax":
+            import jax
+            # float64 arrays stay float64 (rnnkit sets JAX_ENABLE_X64 first); matmuls not in TF32.
+            jax.config.update("jax_enable_x64", True)
+            jax.config.update("jax_default_matmul_precision", "highest")
+        elif backend == "torch":
+            import torch
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        import keras
+    return keras
+
+
 def seed_everything(seed=0):
     """Seed Python, NumPy, TensorFlow and Keras so that training runs repeat."""
     import numpy as np

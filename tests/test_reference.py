@@ -335,3 +335,93 @@ def test_truncated_gradients_stop_at_chunk_boundaries():
     # dx at the last step only depends on that step's own gradient through one tanh.
     da = dh_seq[:, -1] * (1 - h_seq[:, -1] ** 2)
     np.testing.assert_allclose(truncated[0][:, -1], da @ Wx.T, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- TF oracles
+# The gradient and clipping references are written for every Keras backend (rnnkit.autodiff and
+# keras.ops). These are the TensorFlow-only forms they replaced; on TensorFlow both must agree.
+def tf_simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=None):
+    x_t, h0_t = tf.constant(x), tf.constant(h0)
+    if k is None:
+        layer = R.simple_rnn(Wx, Wh, b, return_state=False)
+        weights = layer.trainable_variables
+        with tf.GradientTape() as tape:
+            tape.watch([x_t, h0_t])
+            h_seq = layer(x_t, initial_state=[h0_t])
+    else:
+        cell = R.simple_rnn_cell(Wx, Wh, b)
+        weights = cell.trainable_variables
+        with tf.GradientTape() as tape:
+            tape.watch([x_t, h0_t])
+            h, states = h0_t, []
+            for t in range(x.shape[1]):
+                if t > 0 and t % int(k) == 0:
+                    h = tf.stop_gradient(h)
+                h, _ = cell(x_t[:, t], [h])
+                states.append(h)
+            h_seq = tf.stack(states, axis=1)
+    grads = tape.gradient(h_seq, [x_t, h0_t, *weights], output_gradients=tf.constant(dh_seq))
+    return tuple(g.numpy() for g in grads)
+
+
+def tf_state_jacobians(x, h0, Wx, Wh, b, **config):
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    cell = R.simple_rnn_cell(Wx, Wh, b, **config)
+    probe = tf.zeros((N, T + 1, H), dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(probe)
+        h = tf.constant(h0) + probe[:, 0]
+        for t in range(T):
+            h, _ = cell(tf.constant(x[:, t]), [h])
+            h = h + probe[:, t + 1]
+    return np.transpose(tape.batch_jacobian(h, probe, experimental_use_pfor=False).numpy(), (0, 2, 1, 3))
+
+
+def tf_cross_entropy(logits, targets):
+    z = tf.constant(logits)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = loss_fn(tf.constant(targets), z)
+    return loss.numpy(), tape.gradient(loss, z).numpy()
+
+
+def _rnn_case(rng, N=2, T=5, D=3, H=4):
+    return (rng.normal(size=(N, T, H)), rng.normal(size=(N, T, D)), rng.normal(size=(N, H)),
+            rng.normal(size=(D, H)) * 0.5, rng.normal(size=(H, H)) * 0.5, rng.normal(size=H))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the oracles are TensorFlow's")
+@pytest.mark.parametrize("k", [None, 1, 2, 5])
+def test_backend_neutral_gradients_equal_the_gradient_tape(k):
+    """simple_rnn_gradients (stateless Keras calls and the backend's vjp) equals GradientTape's,
+    for full BPTT and every truncation."""
+    dh_seq, *args = _rnn_case(np.random.default_rng(7))
+    for got, want in zip(R.simple_rnn_gradients(dh_seq, *args, k=k), tf_simple_rnn_gradients(dh_seq, *args, k=k)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the oracles are TensorFlow's")
+@pytest.mark.parametrize("config", [{}, {"activation": None}])
+def test_backend_neutral_jacobians_equal_batch_jacobian(config):
+    _, x, h0, Wx, Wh, b = _rnn_case(np.random.default_rng(8), N=3, T=4)
+    np.testing.assert_allclose(R.state_jacobians(x, h0, Wx, Wh, b, **config),
+                               tf_state_jacobians(x, h0, Wx, Wh, b, **config), rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the oracles are TensorFlow's")
+def test_backend_neutral_cross_entropy_and_clipping_equal_tensorflows():
+    rng = np.random.default_rng(9)
+    logits, targets = rng.normal(size=(2, 3, 5)), rng.integers(0, 5, size=(2, 3))
+    for got, want in zip(R.run_cross_entropy(logits, targets), tf_cross_entropy(logits, targets)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    grads = [rng.normal(size=(3, 4)) * 3, rng.normal(size=5)]
+    for max_norm in (0.5, 1e6):
+        clipped, norm = R.run_clip_by_global_norm(grads, max_norm)
+        want, want_norm = tf.clip_by_global_norm([tf.constant(g) for g in grads], max_norm)
+        np.testing.assert_allclose(norm, want_norm.numpy(), rtol=1e-15)
+        for got, w in zip(clipped, want):
+            np.testing.assert_allclose(got, w.numpy(), rtol=1e-14, atol=1e-15)
+    for got, g in zip(R.run_clip_by_value(grads, 0.7), grads):
+        np.testing.assert_array_equal(got, tf.clip_by_value(tf.constant(g), -0.7, 0.7).numpy())
