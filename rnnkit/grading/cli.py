@@ -91,8 +91,8 @@ def _phase_summary(outcomes):
 
 def _say_confinement():
     """One line: the protections kernels and verification runs get here, found by trying them."""
-    from rnnkit.grading.isolation import summary
-    _say(summary.describe(*summary.probe()))
+    from rnnkit.grading.pipeline import autograde
+    _say(autograde.confinement())
 
 
 def cmd_grade(args):

@@ -25,6 +25,13 @@ from rnnkit.grading.pipeline import case_seeds
 from rnnkit.grading.pipeline.records import Job, JobResult
 
 
+def confinement():
+    """One line naming the protections this machine gives the batch's kernels and verification
+    runs and those it cannot, found by trying them (rnnkit.grading.isolation.summary)."""
+    from rnnkit.grading.isolation import summary
+    return summary.describe(*summary.probe())
+
+
 @dataclass
 class Outcome:
     student: str
