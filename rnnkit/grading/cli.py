@@ -104,7 +104,6 @@ def cmd_grade(args):
     root = args.root = os.path.abspath(args.root)
     db_url = workspace.db_url(root, args.db_url)
     t0 = time.time()
-    _say_confinement()
     with tempfile.TemporaryDirectory(prefix="rnnkit-intake-") as scratch:
         try:
             source, submissions = _intake(args, scratch)
@@ -120,6 +119,7 @@ def cmd_grade(args):
                 _say(f"cannot grade {s.student} / {s.assignment}: {s.problem}")
         _ensure_assignments(root, {s.assignment for s in submissions if s.ok}, db_url)
         staging.stage(submissions, root)
+    _say_confinement()
     outcomes = autograde.grade(submissions, root, feedback=not args.no_feedback, progress=Progress(),
                                jobs=args.jobs, scheduler=args.scheduler, use_zygote=not args.cold,
                                verify=not args.no_verify, cell_timeout=args.cell_timeout,
