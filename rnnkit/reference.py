@@ -28,13 +28,14 @@ Keras weight layouts (Keras 3; checked by tests/test_reference.py against NumPy)
   weight, ``scale`` v (A,), and scores ``sum_a v_a tanh(query_a + key_a)``: the projections
   query W1 and key W2 are Dense layers before it.
 
-References are built in float64 by default, so that a check measures the student's error and not
-the reference's.
+References are built in float64 on TensorFlow (float_dtype), so that a check measures the
+student's error and not the reference's; on JAX and PyTorch, where Keras computes in float32
+whatever a layer's dtype, they are float32.
 """
 import numpy as np
 
 from rnnkit import autodiff
-from rnnkit.runtime import import_keras
+from rnnkit.runtime import import_keras, import_tf
 
 LSTM_GATES = ("i", "f", "c", "o")
 GRU_GATES = ("z", "r", "h")
@@ -45,6 +46,13 @@ GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "out
 
 def _keras():
     return import_keras()
+
+
+def float_dtype():
+    """The dtype references are built in: float64 on TensorFlow; float32 on JAX and PyTorch, where
+    Keras's ops compute float64 in float32 anyway (keras.src.backend.common.dtypes.
+    BIT64_TO_BIT32_DTYPE) and a float64 SimpleRNN fails inside jax.lax.scan."""
+    return "float64" if _keras().backend.backend() == "tensorflow" else "float32"
 
 
 def _np(t):
@@ -68,35 +76,35 @@ def join_gates(per_gate, gates):
 
 
 # ----------------------------------------------------------------------------- builders
-def simple_rnn_cell(Wx, Wh, b, activation="tanh", use_bias=True, dtype="float64"):
+def simple_rnn_cell(Wx, Wh, b, activation="tanh", use_bias=True, dtype=None):
     """A built keras.layers.SimpleRNNCell holding Wx (D, H), Wh (H, H) and b (H,)."""
     keras = _keras()
     D, H = np.shape(Wx)
-    cell = keras.layers.SimpleRNNCell(H, activation=activation, use_bias=use_bias, dtype=dtype)
+    cell = keras.layers.SimpleRNNCell(H, activation=activation, use_bias=use_bias, dtype=dtype or float_dtype())
     cell.build((None, D))
     cell.set_weights([Wx, Wh, b] if use_bias else [Wx, Wh])
     return cell
 
 
 def simple_rnn(Wx, Wh, b, activation="tanh", use_bias=True, go_backwards=False,
-               return_sequences=True, return_state=True, dtype="float64", **config):
+               return_sequences=True, return_state=True, dtype=None, **config):
     """A built keras.layers.SimpleRNN holding Wx (D, H), Wh (H, H) and b (H,); `config` goes to
     the layer (e.g. unroll=True)."""
     keras = _keras()
     D, H = np.shape(Wx)
     layer = keras.layers.SimpleRNN(H, activation=activation, use_bias=use_bias,
                                    go_backwards=go_backwards, return_sequences=return_sequences,
-                                   return_state=return_state, dtype=dtype, **config)
+                                   return_state=return_state, dtype=dtype or float_dtype(), **config)
     layer.build((None, None, D))
     layer.set_weights([Wx, Wh, b] if use_bias else [Wx, Wh])
     return layer
 
 
-def dense(W, b, activation=None, use_bias=True, dtype="float64"):
+def dense(W, b, activation=None, use_bias=True, dtype=None):
     """A built keras.layers.Dense holding W (H, V) and b (V,)."""
     keras = _keras()
     H, V = np.shape(W)
-    layer = keras.layers.Dense(V, activation=activation, use_bias=use_bias, dtype=dtype)
+    layer = keras.layers.Dense(V, activation=activation, use_bias=use_bias, dtype=dtype or float_dtype())
     layer.build((None, H))
     layer.set_weights([W, b] if use_bias else [W])
     return layer
@@ -104,6 +112,7 @@ def dense(W, b, activation=None, use_bias=True, dtype="float64"):
 
 def _gated(layer_name, gates, W, U, b, return_sequences, return_state, dtype, **kwargs):
     keras = _keras()
+    dtype = dtype or float_dtype()
     D, fused = np.shape(W)
     layer = getattr(keras.layers, layer_name)(fused // len(gates), return_sequences=return_sequences,
                                               return_state=return_state, dtype=dtype, **kwargs)
@@ -112,12 +121,12 @@ def _gated(layer_name, gates, W, U, b, return_sequences, return_state, dtype, **
     return layer
 
 
-def lstm(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
+def lstm(W, U, b, return_sequences=True, return_state=True, dtype=None, **kwargs):
     """A built keras.layers.LSTM holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
     return _gated("LSTM", LSTM_GATES, W, U, b, return_sequences, return_state, dtype, **kwargs)
 
 
-def gru(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kwargs):
+def gru(W, U, b, return_sequences=True, return_state=True, dtype=None, **kwargs):
     """A built keras.layers.GRU (reset_after=True) holding W (D, 3H), U (H, 3H), b (2, 3H)."""
     return _gated("GRU", GRU_GATES, W, U, b, return_sequences, return_state, dtype, **kwargs)
 
@@ -125,37 +134,37 @@ def gru(W, U, b, return_sequences=True, return_state=True, dtype="float64", **kw
 def _gated_cell(cell_name, gates, W, U, b, dtype, **kwargs):
     keras = _keras()
     D, fused = np.shape(W)
-    cell = getattr(keras.layers, cell_name)(fused // len(gates), dtype=dtype, **kwargs)
+    cell = getattr(keras.layers, cell_name)(fused // len(gates), dtype=dtype or float_dtype(), **kwargs)
     cell.build((None, D))
     cell.set_weights([W, U, b])
     return cell
 
 
-def lstm_cell(W, U, b, dtype="float64", **kwargs):
+def lstm_cell(W, U, b, dtype=None, **kwargs):
     """A built keras.layers.LSTMCell holding W (D, 4H), U (H, 4H), b (4H,), columns [i, f, c, o]."""
     return _gated_cell("LSTMCell", LSTM_GATES, W, U, b, dtype, **kwargs)
 
 
-def gru_cell(W, U, b, dtype="float64", **kwargs):
+def gru_cell(W, U, b, dtype=None, **kwargs):
     """A built keras.layers.GRUCell (reset_after=True) holding W (D, 3H), U (H, 3H), b (2, 3H)."""
     return _gated_cell("GRUCell", GRU_GATES, W, U, b, dtype, **kwargs)
 
 
 # ----------------------------------------------------------------------------- runners (NumPy in, NumPy out)
-def conv_lstm2d(W, U, b, frame_shape, padding="same", dtype="float64", **kwargs):
+def conv_lstm2d(W, U, b, frame_shape, padding="same", dtype=None, **kwargs):
     """A built keras.layers.ConvLSTM2D for frames (rows, cols) holding W, U, b; it returns its
     output sequence and both states (Keras needs the frame size when it builds the layer)."""
     keras = _keras()
     k_rows, k_cols, D, H4 = np.shape(W)
     layer = keras.layers.ConvLSTM2D(H4 // 4, (k_rows, k_cols), padding=padding,
-                                    return_sequences=True, return_state=True, dtype=dtype, **kwargs)
+                                    return_sequences=True, return_state=True, dtype=dtype or float_dtype(), **kwargs)
     layer.build((None, None, *frame_shape, D))
     layer.set_weights([W, U, b])
     return layer
 
 
 def _f64(*arrays):
-    return [np.asarray(a, dtype=np.float64) for a in arrays]
+    return [np.asarray(a, dtype=float_dtype()) for a in arrays]
 
 
 def run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b, **config):
@@ -219,7 +228,7 @@ def run_dense(h, W, b, **config):
 def run_dot_attention(query, keys, values, mask=None, **config):
     """(context (N, Tq, Dv), weights (N, Tq, Tk)) from keras.layers.Attention (dot scores)."""
     query, keys, values = _f64(query, keys, values)
-    layer = _keras().layers.Attention(dtype="float64", **config)
+    layer = _keras().layers.Attention(dtype=float_dtype(), **config)
     mask = None if mask is None else np.asarray(mask, bool)
     context, weights = layer([query, values, keys], mask=[None, mask], return_attention_scores=True)
     return _np(context), _np(weights)
@@ -233,7 +242,7 @@ def run_additive_attention(query, keys, values, mask, W1, W2, v):
     project_q = dense(W1, None, use_bias=False)
     project_k = dense(W2, None, use_bias=False)
     q, k = project_q(query), project_k(keys)
-    layer = keras.layers.AdditiveAttention(use_scale=True, dtype="float64")
+    layer = keras.layers.AdditiveAttention(use_scale=True, dtype=float_dtype())
     layer.build([tuple(q.shape), tuple(values.shape), tuple(k.shape)])
     layer.set_weights([v])
     mask = None if mask is None else np.asarray(mask, bool)
@@ -280,7 +289,7 @@ def run_timeseries_windows(series, input_width, horizon, stride=1):
     W + K steps that starts at a multiple of `stride`, split into its first W steps (the input)
     and its last K (the target)."""
     keras = _keras()
-    series = np.asarray(series, np.float64)
+    series = np.asarray(series, float_dtype())
     length = int(input_width) + int(horizon)
     dataset = keras.utils.timeseries_dataset_from_array(
         series, None, sequence_length=length, sequence_stride=int(stride), batch_size=4096,
@@ -293,21 +302,21 @@ def run_normalization(train, test):
     """Both splits through keras.layers.Normalization adapted on `train` alone (per-feature mean
     and population variance): (train_z, test_z)."""
     keras = _keras()
-    layer = keras.layers.Normalization(axis=-1, dtype="float64")
-    layer.adapt(np.asarray(train, np.float64))
-    return _np(layer(np.asarray(train, np.float64))), _np(layer(np.asarray(test, np.float64)))
+    layer = keras.layers.Normalization(axis=-1, dtype=float_dtype())
+    layer.adapt(np.asarray(train, float_dtype()))
+    return _np(layer(np.asarray(train, float_dtype()))), _np(layer(np.asarray(test, float_dtype())))
 
 
 def _mae(a, b):
-    metric = _keras().metrics.MeanAbsoluteError(dtype="float64")
-    metric.update_state(np.ravel(np.asarray(a, np.float64)), np.ravel(np.asarray(b, np.float64)))
+    metric = _keras().metrics.MeanAbsoluteError(dtype=float_dtype())
+    metric.update_state(np.ravel(np.asarray(a, float_dtype())), np.ravel(np.asarray(b, float_dtype())))
     return float(_np(metric.result()))
 
 
 def run_mase(y_true, y_pred, y_train, season=1):
     """MAE(y_true, y_pred) / MAE(y_train[S:], y_train[:-S]), both by keras.metrics.MeanAbsoluteError:
     the error relative to the seasonal naive forecast's in-sample error on the training series."""
-    y_train = np.asarray(y_train, np.float64)
+    y_train = np.asarray(y_train, float_dtype())
     return np.asarray(_mae(y_true, y_pred) / _mae(y_train[season:], y_train[:-season]))
 
 
@@ -315,7 +324,7 @@ def run_rolling_zscore(residuals, window, threshold):
     """scores (T,), flags (T,): |r_t - mean| / std over the previous `window` values, by keras.ops
     on a (T - window, window) stack of those windows; 0 where fewer than `window` values precede."""
     ops = _keras().ops
-    r = np.asarray(residuals, np.float64)
+    r = np.asarray(residuals, float_dtype())
     T, window = len(r), int(window)
     scores = np.zeros(T)
     if T > window:
@@ -332,28 +341,28 @@ def run_bidirectional(x, forward_fn, backward_fn, merge_mode):
     keras = _keras()
     D = np.shape(x)[-1]
     layer = keras.layers.Bidirectional(forward_fn.keras_layer(), backward_layer=backward_fn.keras_layer(
-        go_backwards=True), merge_mode=merge_mode, dtype="float64")
+        go_backwards=True), merge_mode=merge_mode, dtype=float_dtype())
     layer.build((None, None, D))
-    layer.set_weights([*(np.asarray(w, np.float64) for w in forward_fn.weights),
-                       *(np.asarray(w, np.float64) for w in backward_fn.weights)])
-    return np.asarray(layer(np.asarray(x, np.float64)))
+    layer.set_weights([*(np.asarray(w, float_dtype()) for w in forward_fn.weights),
+                       *(np.asarray(w, float_dtype()) for w in backward_fn.weights)])
+    return np.asarray(layer(np.asarray(x, float_dtype())))
 
 
 def run_stack(x, layer_fns):
     """keras.Sequential of the layers of layer_fns (each returning sequences): h_seq (N, T, H)."""
     keras = _keras()
-    model = keras.Sequential([keras.Input((None, np.shape(x)[-1]), dtype="float64")]
+    model = keras.Sequential([keras.Input((None, np.shape(x)[-1]), dtype=float_dtype())]
                              + [fn.keras_layer() for fn in layer_fns])
     for layer, fn in zip(model.layers, layer_fns):
-        layer.set_weights([np.asarray(w, np.float64) for w in fn.weights])
-    return np.asarray(model(np.asarray(x, np.float64)))
+        layer.set_weights([np.asarray(w, float_dtype()) for w in fn.weights])
+    return np.asarray(model(np.asarray(x, float_dtype())))
 
 
 def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
     """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN called with mask= (N, T)."""
-    layer = simple_rnn(*(np.asarray(a, np.float64) for a in (Wx, Wh, b)))
-    h_seq, h_last = layer(np.asarray(x, np.float64), mask=np.asarray(mask, bool),
-                          initial_state=[np.asarray(h0, np.float64)])
+    layer = simple_rnn(*(np.asarray(a, float_dtype()) for a in (Wx, Wh, b)))
+    h_seq, h_last = layer(np.asarray(x, float_dtype()), mask=np.asarray(mask, bool),
+                          initial_state=[np.asarray(h0, float_dtype())])
     return np.asarray(h_seq), np.asarray(h_last)
 
 
@@ -361,10 +370,10 @@ def run_cross_entropy(logits, targets):
     """(loss, dloss/dlogits (N, T, V)) of SparseCategoricalCrossentropy(from_logits=True), the
     gradient by the backend's automatic differentiation (rnnkit.autodiff)."""
     keras = _keras()
-    z = np.asarray(logits, np.float64)
+    z = np.asarray(logits, float_dtype())
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     targets = np.asarray(targets)
-    loss = _np(loss_fn(targets, z))
+    loss = _np(loss_fn(targets, z))[()]                # a NumPy scalar, as Keras returns it
     (grad,) = autodiff.vjp(lambda z: loss_fn(keras.ops.convert_to_tensor(targets), z), [z], np.ones_like(loss))
     return loss, grad
 
@@ -373,7 +382,7 @@ def run_perplexity(probs, targets):
     """exp(SparseCategoricalCrossentropy) of probs (N, T, V) and integer targets (N, T)."""
     keras = _keras()
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
-    return float(np.exp(loss(np.asarray(targets), np.asarray(probs, np.float64))))
+    return float(np.exp(loss(np.asarray(targets), np.asarray(probs, float_dtype()))))
 
 
 def run_shift_right(targets, start_id):
@@ -388,21 +397,21 @@ def run_shift_right(targets, start_id):
 def run_masked_loss(targets, probs, mask):
     """SparseCategoricalCrossentropy with the mask as sample weights (mean_with_sample_weight)."""
     keras = _keras()
-    loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype="float64")
-    return np.asarray(loss(np.asarray(targets), np.asarray(probs, np.float64),
-                           sample_weight=np.asarray(mask, np.float64)))
+    loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype=float_dtype())
+    return np.asarray(loss(np.asarray(targets), np.asarray(probs, float_dtype()),
+                           sample_weight=np.asarray(mask, float_dtype())))
 
 
 def run_repeat_last(X, horizon):
     """The last step of each window repeated K times (keras.ops.repeat)."""
     keras = _keras()
-    return np.asarray(keras.ops.repeat(np.asarray(X, np.float64)[:, -1:, :], int(horizon), axis=1))
+    return np.asarray(keras.ops.repeat(np.asarray(X, float_dtype())[:, -1:, :], int(horizon), axis=1))
 
 
 def run_seasonal_take(X, season, horizon):
     """keras.ops.take of the steps W - S + (k mod S) along the time axis."""
     keras = _keras()
-    X = np.asarray(X, np.float64)
+    X = np.asarray(X, float_dtype())
     idx = X.shape[1] - int(season) + np.arange(int(horizon)) % int(season)
     return np.asarray(keras.ops.take(X, idx, axis=1))
 
@@ -479,19 +488,21 @@ def run_jacobian_norms(x, h0, Wx, Wh, b):
 
 
 def run_clip_by_global_norm(grads, max_norm):
-    """([clipped arrays], global norm before clipping), as tf.clip_by_global_norm computes them:
-    each array times max_norm / max(norm, max_norm), in keras.ops."""
-    ops = _keras().ops
-    grads = [ops.convert_to_tensor(g) for g in _f64(*grads)]
-    norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
-    scale = float(max_norm) / ops.maximum(norm, float(max_norm))
-    return [_np(g * scale) for g in grads], _np(norm)
+    """([clipped arrays], global norm before clipping) from tf.clip_by_global_norm.
+
+    TensorFlow's op on every backend: written out in keras.ops it would be the exercise's answer,
+    and this module is in the students' hands.
+    """
+    tf, _ = import_tf()
+    clipped, norm = tf.clip_by_global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads], max_norm)
+    return [_np(c) for c in clipped], _np(norm)
 
 
 def run_clip_by_value(grads, limit):
-    """[each array clipped to [-limit, limit]], as tf.clip_by_value does (keras.ops.clip)."""
-    ops = _keras().ops
-    return [_np(ops.clip(ops.convert_to_tensor(g), -float(limit), float(limit))) for g in _f64(*grads)]
+    """[each array clipped to [-limit, limit]] by tf.clip_by_value (TensorFlow's, as above)."""
+    tf, _ = import_tf()
+    return [_np(tf.clip_by_value(tf.constant(np.asarray(g, np.float64)), -float(limit), float(limit)))
+            for g in grads]
 
 
 def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine, Wy, by):

@@ -44,7 +44,7 @@ class RNNFunction:
             self._layer = self.keras_layer(unroll=True)     # faster for these short sequences
         return np.asarray(self._layer(x))
 
-    def keras_layer(self, dtype="float64", **config):
+    def keras_layer(self, dtype=None, **config):
         """The same layer in Keras (return_sequences=True), built and holding the weights."""
         w = [np.asarray(v, np.float64) for v in self.weights]
         if self.kind == "GRU":

@@ -13,7 +13,7 @@ import contextlib
 import numpy as np
 
 from rnnkit.registry import Mistake, Problem
-from rnnkit.runtime import import_tf
+from rnnkit.runtime import import_keras
 
 
 class StepFunction:
@@ -116,7 +116,7 @@ def probe_captioner(model, images, tokens, vocab_size):
     which layers compute it: an encoder that is built but never connected to the output is an
     ignored image, not a missing encoder.
     """
-    _, keras = import_tf()
+    keras = import_keras()
     if model is None:
         raise Problem("it returned None: is the `return` statement missing?")
     if not isinstance(model, keras.Model):
@@ -177,7 +177,7 @@ def _seeded(seed):
     """Keras, TF, NumPy and Python seeded with `seed`; the student's Python and NumPy generators
     are given back as they were."""
     import random
-    _, keras = import_tf()
+    keras = import_keras()
     saved = random.getstate(), np.random.get_state()
     try:
         keras.utils.set_random_seed(seed)
@@ -203,7 +203,7 @@ def train_built(model, image_shape, vocab_size, units, training):
     the notebook.
     """
     from rnnkit import data
-    _, keras = import_tf()
+    keras = import_keras()
     with _seeded(training["seed"]):
         caps = data.digit_captions(n_train=training["n_train"], n_val=training["n_val"],
                                    max_digits=training["max_digits"], seed=training["seed"])

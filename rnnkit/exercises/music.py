@@ -14,8 +14,9 @@
 """
 import numpy as np
 
+from rnnkit.reference import float_dtype
 from rnnkit.registry import Mistake, Problem
-from rnnkit.runtime import import_tf
+from rnnkit.runtime import import_keras
 
 REST, HOLD = 0, 1
 LOW, HIGH = 48, 96                    # C3 .. C7: a soprano's range, with room to transpose
@@ -43,20 +44,20 @@ class LSTMStep:
         self.V, self.H, self.seed, self.sharpness, self.name = int(V), int(H), int(seed), float(sharpness), name
         self.calls = 0
         self._layers = None
-        import_tf()      # now, not inside the function it is handed to (importing starts processes)
+        import_keras()   # now, not inside the function it is handed to (importing starts processes)
 
     def _build(self):
-        _, keras = import_tf()
+        keras = import_keras()
         rng = np.random.default_rng(self.seed)
         V, H = self.V, self.H
         E = rng.normal(0.0, 1.0, size=(V, H))
-        cell = keras.layers.LSTMCell(H, dtype="float64")
+        cell = keras.layers.LSTMCell(H, dtype=float_dtype())
         cell.build((None, H))
         bias = rng.uniform(-0.5, 0.5, size=4 * H)
         bias[H:2 * H] += 2.0             # forget gates mostly open: the state remembers the seed
         cell.set_weights([rng.normal(0.0, 1.5 / np.sqrt(H), size=(H, 4 * H)),
                           rng.normal(0.0, 1.5 / np.sqrt(H), size=(H, 4 * H)), bias])
-        dense = keras.layers.Dense(V, dtype="float64")
+        dense = keras.layers.Dense(V, dtype=float_dtype())
         dense.build((None, H))
         dense.set_weights([rng.normal(0.0, self.sharpness / np.sqrt(H), size=(H, V)),
                            rng.uniform(-0.5, 0.5, size=V)])

@@ -5,7 +5,8 @@
 """
 import numpy as np
 
-from rnnkit.runtime import import_tf
+from rnnkit.reference import float_dtype
+from rnnkit.runtime import import_keras
 
 
 class WindowModel:
@@ -24,18 +25,18 @@ class WindowModel:
     def __init__(self, D, H, seed, name="step_fn"):
         self.D, self.H, self.seed, self.name = int(D), int(H), int(seed), name
         self._layers = None
-        import_tf()      # now, not inside the function it is handed to (importing starts processes)
+        import_keras()   # now, not inside the function it is handed to (importing starts processes)
 
     def _build(self):
-        _, keras = import_tf()
+        keras = import_keras()
         rng = np.random.default_rng(self.seed)
         D, H = self.D, self.H
-        gru = keras.layers.GRU(H, dtype="float64")
+        gru = keras.layers.GRU(H, dtype=float_dtype())
         gru.build((None, None, D))
         gru.set_weights([rng.normal(0.0, 1.0 / np.sqrt(D), size=(D, 3 * H)),
                          rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, 3 * H)),
                          rng.uniform(-0.3, 0.3, size=(2, 3 * H))])
-        dense = keras.layers.Dense(D, dtype="float64")
+        dense = keras.layers.Dense(D, dtype=float_dtype())
         dense.build((None, H))
         dense.set_weights([rng.normal(0.0, 1.0 / np.sqrt(H), size=(H, D)), rng.uniform(-0.2, 0.2, size=D)])
         self._layers = (gru, dense)

@@ -18,12 +18,13 @@ Each mistake is a NumPy implementation with exactly that mistake (`_bptt` takes 
 """
 import numpy as np
 
+from rnnkit import autodiff
 from rnnkit import reference as ref
 from rnnkit.exercises.bptt import Objective
 from rnnkit.grading.keys.catalog import register
 from rnnkit.grading.keys.inputs import rnn_weights
 from rnnkit.registry import Case, Exercise, Mistake, Output
-from rnnkit.runtime import import_tf
+from rnnkit.runtime import import_keras
 
 NOTEBOOK = "02_bptt"
 # Automatic differentiation: what the gradients are checked against, so what they may not call.
@@ -233,16 +234,17 @@ def _objective(rng, case):
     return Objective("sin", dict(c=rng.normal(size=shape))), shape
 
 
-def _tf_objective(f):
-    """The objective f (an Objective) on tensors, for the analytic gradient."""
-    tf, _ = import_tf()
+def _keras_objective(f):
+    """The objective f (an Objective) on backend tensors (keras.ops), for the analytic gradient."""
+    ops = import_keras().ops
     p = f.params
     if f.kind == "tanh layer":
-        return lambda x: tf.reduce_sum(p["w"] * tf.tanh(x @ p["A"]))
+        return lambda x: ops.sum(p["w"] * ops.tanh(ops.matmul(x, p["A"])))
     if f.kind == "rnn":
         layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False)
-        return lambda x: tf.reduce_sum(p["w"] * layer(x, initial_state=[tf.constant(p["h0"])]))
-    return lambda x: tf.reduce_sum(tf.sin(p["c"] * x) * x ** 2)
+        h0 = np.asarray(p["h0"], ref.float_dtype())
+        return lambda x: ops.sum(p["w"] * layer(x, initial_state=[ops.convert_to_tensor(h0)]))
+    return lambda x: ops.sum(ops.sin(p["c"] * x) * x ** 2)
 
 
 def _numeric_inputs(rng, case):
@@ -252,13 +254,8 @@ def _numeric_inputs(rng, case):
 
 
 def _analytic_gradient(f, x, eps):
-    tf, _ = import_tf()
-    x_t = tf.constant(np.asarray(x, np.float64))
-    f_tf = _tf_objective(f)
-    with tf.GradientTape() as tape:
-        tape.watch(x_t)
-        y = f_tf(x_t)
-    return tape.gradient(y, x_t).numpy()
+    """df/dx by the backend's automatic differentiation (tf.GradientTape on TensorFlow)."""
+    return autodiff.vjp(_keras_objective(f), [np.asarray(x, np.float64)], np.float64(1.0))[0]
 
 
 def _finite_differences(f, x, eps, central=True, denominator=None, restore=True, all_at_once=False):
