@@ -7,6 +7,8 @@ run by an unprivileged instructor.
     traversable(*paths)   a context: every directory above each path that others cannot enter
                           gets the traverse bit (o+x) and nothing else, put back afterwards
     run_as(user, argv)    subprocess.run as that user (uid, gid, groups, HOME, USER)
+    processes_of(uids)    the pids of the processes running as any of `uids`
+    kill_processes_of(uids)   SIGKILL them until none is left
 
 The kit's interpreter lives under /root (mode 700) on the machines CI uses; another user can
 execute it only when they can traverse every directory above it, which o+x allows without
@@ -31,7 +33,8 @@ def cannot_make_users():
     return None
 
 
-def _uids_processes(uids):
+def processes_of(uids):
+    """The pids of the processes running as any of `uids` (read from /proc)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -51,14 +54,14 @@ def kill_processes_of(uids):
     """
     uids = set(uids)
     for _ in range(50):
-        left = _uids_processes(uids)
+        left = processes_of(uids)
         if not left:
             return
         for pid in left:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.1)
-    raise RuntimeError(f"processes of uids {sorted(uids)} survive SIGKILL: {_uids_processes(uids)}")
+    raise RuntimeError(f"processes of uids {sorted(uids)} survive SIGKILL: {processes_of(uids)}")
 
 
 @contextlib.contextmanager
