@@ -163,13 +163,14 @@ def conv_lstm2d(W, U, b, frame_shape, padding="same", dtype=None, **kwargs):
     return layer
 
 
-def _f64(*arrays):
+def _floats(*arrays):
+    """The arrays in the dtype references are built in (float_dtype)."""
     return [np.asarray(a, dtype=float_dtype()) for a in arrays]
 
 
 def run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b, **config):
     """h_next (N, H) from keras.layers.SimpleRNNCell for one step."""
-    x_t, h_prev, Wx, Wh, b = _f64(x_t, h_prev, Wx, Wh, b)
+    x_t, h_prev, Wx, Wh, b = _floats(x_t, h_prev, Wx, Wh, b)
     cell = simple_rnn_cell(Wx, Wh, b, **config)
     out, _ = cell(x_t, [h_prev])
     return _np(out)
@@ -177,7 +178,7 @@ def run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b, **config):
 
 def run_simple_rnn(x, h0, Wx, Wh, b, **config):
     """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN started at h0."""
-    x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
+    x, h0, Wx, Wh, b = _floats(x, h0, Wx, Wh, b)
     layer = simple_rnn(Wx, Wh, b, return_sequences=True, return_state=True, **config)
     h_seq, h_last = layer(x, initial_state=[h0])
     return _np(h_seq), _np(h_last)
@@ -185,49 +186,49 @@ def run_simple_rnn(x, h0, Wx, Wh, b, **config):
 
 def run_lstm_cell(x_t, h_prev, c_prev, W, U, b, **config):
     """(h_next, c_next), each (N, H), from keras.layers.LSTMCell for one step."""
-    x_t, h_prev, c_prev, W, U, b = _f64(x_t, h_prev, c_prev, W, U, b)
+    x_t, h_prev, c_prev, W, U, b = _floats(x_t, h_prev, c_prev, W, U, b)
     h, (h2, c) = lstm_cell(W, U, b, **config)(x_t, [h_prev, c_prev])
     return _np(h), _np(c)
 
 
 def run_lstm(x, h0, c0, W, U, b, **config):
     """(h_seq (N, T, H), h_last, c_last) from keras.layers.LSTM started at (h0, c0)."""
-    x, h0, c0, W, U, b = _f64(x, h0, c0, W, U, b)
+    x, h0, c0, W, U, b = _floats(x, h0, c0, W, U, b)
     h_seq, h_last, c_last = lstm(W, U, b, **config)(x, initial_state=[h0, c0])
     return _np(h_seq), _np(h_last), _np(c_last)
 
 
 def run_gru_cell(x_t, h_prev, W, U, b, **config):
     """h_next (N, H) from keras.layers.GRUCell (reset_after=True) for one step."""
-    x_t, h_prev, W, U, b = _f64(x_t, h_prev, W, U, b)
+    x_t, h_prev, W, U, b = _floats(x_t, h_prev, W, U, b)
     h, _ = gru_cell(W, U, b, **config)(x_t, [h_prev])
     return _np(h)
 
 
 def run_gru(x, h0, W, U, b, **config):
     """(h_seq (N, T, H), h_last) from keras.layers.GRU started at h0."""
-    x, h0, W, U, b = _f64(x, h0, W, U, b)
+    x, h0, W, U, b = _floats(x, h0, W, U, b)
     h_seq, h_last = gru(W, U, b, **config)(x, initial_state=[h0])
     return _np(h_seq), _np(h_last)
 
 
 def run_conv_lstm2d_cell(x_t, h_prev, c_prev, W, U, b, **config):
-    """One ConvLSTM2D step: (h_next, c_next), each (N, rows, cols, H), as NumPy float64."""
-    x_t, h_prev, c_prev = _f64(x_t, h_prev, c_prev)
-    layer = conv_lstm2d(*_f64(W, U, b), frame_shape=x_t.shape[1:3], **config)
+    """One ConvLSTM2D step: (h_next, c_next), each (N, rows, cols, H), as NumPy arrays."""
+    x_t, h_prev, c_prev = _floats(x_t, h_prev, c_prev)
+    layer = conv_lstm2d(*_floats(W, U, b), frame_shape=x_t.shape[1:3], **config)
     _, h, c = layer(x_t[:, None], initial_state=[h_prev, c_prev])
     return _np(h), _np(c)
 
 
 def run_dense(h, W, b, **config):
     """Dense applied on the last axis of h (any rank), e.g. (N, T, H) -> (N, T, V)."""
-    h, W, b = _f64(h, W, b)
+    h, W, b = _floats(h, W, b)
     return _np(dense(W, b, **config)(h))
 
 
 def run_dot_attention(query, keys, values, mask=None, **config):
     """(context (N, Tq, Dv), weights (N, Tq, Tk)) from keras.layers.Attention (dot scores)."""
-    query, keys, values = _f64(query, keys, values)
+    query, keys, values = _floats(query, keys, values)
     layer = _keras().layers.Attention(dtype=float_dtype(), **config)
     mask = None if mask is None else np.asarray(mask, bool)
     context, weights = layer([query, values, keys], mask=[None, mask], return_attention_scores=True)
@@ -237,7 +238,7 @@ def run_dot_attention(query, keys, values, mask=None, **config):
 def run_additive_attention(query, keys, values, mask, W1, W2, v):
     """(context, weights) of Bahdanau attention: keras.layers.Dense projections (W1 on the query,
     W2 on the keys, no bias) feeding keras.layers.AdditiveAttention whose scale is v (A,)."""
-    query, keys, values, W1, W2, v = _f64(query, keys, values, W1, W2, v)
+    query, keys, values, W1, W2, v = _floats(query, keys, values, W1, W2, v)
     keras = _keras()
     project_q = dense(W1, None, use_bias=False)
     project_k = dense(W2, None, use_bias=False)
@@ -261,7 +262,7 @@ def simple_rnn_gradients(dh_seq, x, h0, Wx, Wh, b, k=None):
     ``keras.ops.stop_gradient``: truncated BPTT over chunks of k steps.
     """
     ops = _keras().ops
-    dh_seq, x, h0, Wx, Wh, b = _f64(dh_seq, x, h0, Wx, Wh, b)
+    dh_seq, x, h0, Wx, Wh, b = _floats(dh_seq, x, h0, Wx, Wh, b)
     if k is None:
         layer = simple_rnn(Wx, Wh, b, return_state=False)
         fixed = [v.value for v in layer.non_trainable_variables]      # its dropout seed
@@ -430,9 +431,9 @@ def run_many_to_one(x, h0, Wx, Wh, b, Wy, by):
 def run_one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
     """probs (N, T, V): a SimpleRNNCell and Dense(softmax) stepped T times from x0 (N, V) and h0,
     each step's probabilities the next step's input."""
-    cell = simple_rnn_cell(*_f64(Wx, Wh, b))
-    out = dense(*_f64(Wy, by), activation="softmax")
-    x, h = _f64(x0, h0)
+    cell = simple_rnn_cell(*_floats(Wx, Wh, b))
+    out = dense(*_floats(Wy, by), activation="softmax")
+    x, h = _floats(x0, h0)
     probs = []
     for _ in range(int(T)):
         h = _np(cell(x, [h])[0])
@@ -449,7 +450,8 @@ def run_encoder_decoder(x, h0, enc, dec, Wy, by, Ty):
 
 
 def state_jacobians(x, h0, Wx, Wh, b, **config):
-    """Every d h_T / d h_k of a SimpleRNN, by the backend's automatic differentiation, in float64.
+    """Every d h_T / d h_k of a SimpleRNN, by the backend's automatic differentiation, in
+    float_dtype().
 
     keras.layers.SimpleRNNCell is stepped in a loop; a zero tensor `probe` is added to every
     state (h0 included), so that the derivative of h_T with respect to `probe` gives the derivative
@@ -464,7 +466,7 @@ def state_jacobians(x, h0, Wx, Wh, b, **config):
         h_k = h_seq[:, k - 1] for k >= 1 (so J[:, T] is the identity).
     """
     ops = _keras().ops
-    x, h0, Wx, Wh, b = _f64(x, h0, Wx, Wh, b)
+    x, h0, Wx, Wh, b = _floats(x, h0, Wx, Wh, b)
     N, T, _ = x.shape
     H = Wh.shape[0]
     cell = simple_rnn_cell(Wx, Wh, b, **config)

@@ -27,7 +27,6 @@ instructor/; the servers find it through JUPYTER_CONFIG_PATH, which leaves each 
 ~/.jupyter in place. README.md, "Run the course on JupyterHub", walks through it.
 """
 import os
-import pwd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -84,7 +83,6 @@ def course_server(spawner):
         # The server's own environment first (nbgrader runs `alembic` by name), then the system's;
         # nothing of the hub's PATH.
         PATH=os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
-        HOME=pwd.getpwnam(spawner.user.name).pw_dir,
     )
 
 
