@@ -55,6 +55,23 @@ def float_dtype():
     return "float64" if _keras().backend.backend() == "tensorflow" else "float32"
 
 
+def float64_unary(name):
+    """keras.ops' elementwise function `name` ("tanh", "sin"), in a form that keeps float64 on
+    every backend: keras.ops' own on TensorFlow; the backend's elsewhere, where keras.ops computes
+    a float64 tanh in float32. As the activation of a float64 SimpleRNN(unroll=True), whose
+    matmuls and sums keep float64, it makes the layer float64 throughout, as finite differences
+    need."""
+    keras = _keras()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax.numpy as jnp
+        return getattr(jnp, name)
+    if backend == "torch":
+        import torch
+        return getattr(torch, name)
+    return getattr(keras.ops, name)
+
+
 def _np(t):
     return np.asarray(t.numpy() if hasattr(t, "numpy") else t)
 
@@ -360,8 +377,12 @@ def run_stack(x, layer_fns):
 
 
 def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
-    """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN called with mask= (N, T)."""
-    layer = simple_rnn(*(np.asarray(a, float_dtype()) for a in (Wx, Wh, b)))
+    """(h_seq (N, T, H), h_last (N, H)) from keras.layers.SimpleRNN called with mask= (N, T).
+
+    Unrolled: the backends agree then that a padded step outputs the previous step's output, and
+    zeros before the first real step. (JAX's lax.scan loop, unroll=False, outputs h0 there instead.)
+    """
+    layer = simple_rnn(*(np.asarray(a, float_dtype()) for a in (Wx, Wh, b)), unroll=True)
     h_seq, h_last = layer(np.asarray(x, float_dtype()), mask=np.asarray(mask, bool),
                           initial_state=[np.asarray(h0, float_dtype())])
     return np.asarray(h_seq), np.asarray(h_last)
@@ -490,21 +511,43 @@ def run_jacobian_norms(x, h0, Wx, Wh, b):
 
 
 def run_clip_by_global_norm(grads, max_norm):
-    """([clipped arrays], global norm before clipping) from tf.clip_by_global_norm.
+    """([clipped arrays], global norm before clipping): tf.clip_by_global_norm on TensorFlow, Keras's
+    own on JAX and PyTorch (keras_clip_by_global_norm).
 
-    TensorFlow's op on every backend: written out in keras.ops it would be the exercise's answer,
-    and this module is in the students' hands.
+    Library calls, not code written out in keras.ops: this module is in the students' hands, and
+    an implementation here would answer the exercise. Both are the exercise's forbidden names.
     """
+    if _keras().backend.backend() != "tensorflow":
+        return keras_clip_by_global_norm(grads, max_norm)
     tf, _ = import_tf()
     clipped, norm = tf.clip_by_global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads], max_norm)
     return [_np(c) for c in clipped], _np(norm)
 
 
+def keras_clip_by_global_norm(grads, max_norm):
+    """([clipped arrays], global norm before clipping) in float_dtype(), from the functions a Keras
+    optimizer's global_clipnorm runs (keras.src.optimizers.base_optimizer: global_norm and
+    clip_by_global_norm); on every backend."""
+    from keras.src.optimizers import base_optimizer
+    tensors = [_keras().ops.convert_to_tensor(g) for g in _floats(*grads)]
+    return ([_np(c) for c in base_optimizer.clip_by_global_norm(tensors, max_norm)],
+            _np(base_optimizer.global_norm(tensors)))
+
+
 def run_clip_by_value(grads, limit):
-    """[each array clipped to [-limit, limit]] by tf.clip_by_value (TensorFlow's, as above)."""
+    """[each array clipped to [-limit, limit]]: tf.clip_by_value on TensorFlow, keras.ops.clip on
+    JAX and PyTorch (library calls, as above)."""
+    if _keras().backend.backend() != "tensorflow":
+        return keras_clip_by_value(grads, limit)
     tf, _ = import_tf()
     return [_np(tf.clip_by_value(tf.constant(np.asarray(g, np.float64)), -float(limit), float(limit)))
             for g in grads]
+
+
+def keras_clip_by_value(grads, limit):
+    """[each array clipped to [-limit, limit]] in float_dtype() by keras.ops.clip; on every backend."""
+    clip = _keras().ops.clip
+    return [_np(clip(g, -float(limit), float(limit))) for g in _floats(*grads)]
 
 
 def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine, Wy, by):

@@ -300,8 +300,9 @@ def test_numerical_gradient_that_clears_x_fails_and_the_cases_stay_whole(nb02):
             for r in result.cases:
                 fresh = checks.make_inputs(exercise, r.case)
                 np.testing.assert_array_equal(r.inputs["x"], fresh["x"])
-                np.testing.assert_array_equal(r.expected[0],
-                                              exercise.reference(**checks._copy(fresh)))
+                # equal to rounding: XLA's float64 products may round the last bit differently
+                np.testing.assert_allclose(r.expected[0], exercise.reference(**checks._copy(fresh)),
+                                           rtol=1e-13, atol=0)
     # The student saw each case's own x, every time.
     cases = exercise.select(False) + exercise.select(True)
     entries = fn.__globals__["entries"]

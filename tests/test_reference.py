@@ -425,3 +425,25 @@ def test_backend_neutral_cross_entropy_equals_the_gradient_tape():
     assert type(got[0]) is type(want[0])
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0], ids=["clipped", "untouched"])
+def test_keras_clipping_equals_tensorflows(max_norm):
+    """The clipping references of JAX and PyTorch (Keras's global-norm clipping, keras.ops.clip)
+    give TensorFlow's numbers on TensorFlow, and float_dtype()'s precision on other backends."""
+    rng = np.random.default_rng(10)
+    grads = [rng.normal(size=(3, 4)), rng.normal(size=5), rng.normal(size=(2, 2, 2))]
+    clipped, norm = R.keras_clip_by_global_norm(grads, max_norm)
+    np.testing.assert_allclose(norm, np.sqrt(sum((g ** 2).sum() for g in grads)), rtol=EXACT)
+    scale = min(1.0, max_norm / norm)
+    for c, g in zip(clipped, grads):
+        np.testing.assert_allclose(c, g * scale, rtol=EXACT, atol=EXACT)
+    for c, g in zip(R.keras_clip_by_value(grads, max_norm / 2), grads):
+        np.testing.assert_array_equal(c, np.clip(g, -max_norm / 2, max_norm / 2).astype(R.float_dtype()))
+    if keras.backend.backend() == "tensorflow":
+        want, want_norm = tf.clip_by_global_norm([tf.constant(g) for g in grads], max_norm)
+        np.testing.assert_array_equal(norm, want_norm.numpy())
+        for c, w in zip(clipped, want):
+            np.testing.assert_array_equal(c, w.numpy())
+        for c, g in zip(R.keras_clip_by_value(grads, max_norm / 2), grads):
+            np.testing.assert_array_equal(c, tf.clip_by_value(g, -max_norm / 2, max_norm / 2).numpy())

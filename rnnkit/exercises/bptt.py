@@ -42,7 +42,9 @@ class Objective:
     def _rnn(self, x):
         p = self.params
         if self._layer is None:
-            self._layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False, unroll=True)
+            # float64 on every backend: finite differences of a float32 function are noise.
+            self._layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False, unroll=True,
+                                         dtype="float64", activation=ref.float64_unary("tanh"))
         h_seq = np.asarray(self._layer(x, initial_state=[p["h0"]]))
         return float(np.sum(p["w"] * h_seq))
 

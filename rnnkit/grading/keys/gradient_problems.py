@@ -24,8 +24,12 @@ from rnnkit.registry import Case, Exercise, Mistake, Output
 from rnnkit.runtime import import_tf
 
 NOTEBOOK = "03_gradient_problems"
-# tf.clip_by_global_norm, tf.clip_by_value and tf.clip_by_norm share one module (clip_ops).
+# tf.clip_by_global_norm, tf.clip_by_value and tf.clip_by_norm share one module (clip_ops); off
+# TensorFlow the references are Keras's: an optimizer's global-norm clipping, and keras.ops.clip
+# (whose module holds keras.ops' NumPy-like functions, so clip_by_value's students use NumPy).
 CLIPPING = ("tf.clip_by_global_norm", "tf.clip_by_value")
+GLOBAL_CLIPPING = CLIPPING + ("keras.src.optimizers.base_optimizer.clip_by_global_norm",)
+VALUE_CLIPPING = CLIPPING + ("keras.ops.clip",)
 
 
 def _tf():
@@ -219,7 +223,7 @@ register(Exercise(
     args=("grads", "max_norm"),
     outputs=(Output("clipped", listed=True), Output("global_norm", ())),
     reference_name="tf.clip_by_global_norm",
-    forbidden=CLIPPING,
+    forbidden=GLOBAL_CLIPPING,
     reference=ref.run_clip_by_global_norm,
     make_inputs=_global_norm_inputs,
     cases=[
@@ -288,7 +292,7 @@ register(Exercise(
     args=("grads", "limit"),
     outputs=(Output("clipped", listed=True),),
     reference_name="tf.clip_by_value",
-    forbidden=CLIPPING,
+    forbidden=VALUE_CLIPPING,
     reference=ref.run_clip_by_value,
     make_inputs=_value_inputs,
     cases=[
