@@ -72,8 +72,10 @@ def float64_unary(name):
     return getattr(keras.ops, name)
 
 
-def _np(t):
-    return np.asarray(t.numpy() if hasattr(t, "numpy") else t)
+def to_numpy(t):
+    """A backend tensor (or anything array-like) as a NumPy array; on PyTorch, detached from the
+    autograd graph (np.asarray refuses a tensor that requires grad)."""
+    return np.asarray(_keras().ops.convert_to_numpy(t))
 
 
 # ----------------------------------------------------------------------------- weight converters
@@ -190,7 +192,7 @@ def run_simple_rnn_cell(x_t, h_prev, Wx, Wh, b, **config):
     x_t, h_prev, Wx, Wh, b = _floats(x_t, h_prev, Wx, Wh, b)
     cell = simple_rnn_cell(Wx, Wh, b, **config)
     out, _ = cell(x_t, [h_prev])
-    return _np(out)
+    return to_numpy(out)
 
 
 def run_simple_rnn(x, h0, Wx, Wh, b, **config):
@@ -198,35 +200,35 @@ def run_simple_rnn(x, h0, Wx, Wh, b, **config):
     x, h0, Wx, Wh, b = _floats(x, h0, Wx, Wh, b)
     layer = simple_rnn(Wx, Wh, b, return_sequences=True, return_state=True, **config)
     h_seq, h_last = layer(x, initial_state=[h0])
-    return _np(h_seq), _np(h_last)
+    return to_numpy(h_seq), to_numpy(h_last)
 
 
 def run_lstm_cell(x_t, h_prev, c_prev, W, U, b, **config):
     """(h_next, c_next), each (N, H), from keras.layers.LSTMCell for one step."""
     x_t, h_prev, c_prev, W, U, b = _floats(x_t, h_prev, c_prev, W, U, b)
     h, (h2, c) = lstm_cell(W, U, b, **config)(x_t, [h_prev, c_prev])
-    return _np(h), _np(c)
+    return to_numpy(h), to_numpy(c)
 
 
 def run_lstm(x, h0, c0, W, U, b, **config):
     """(h_seq (N, T, H), h_last, c_last) from keras.layers.LSTM started at (h0, c0)."""
     x, h0, c0, W, U, b = _floats(x, h0, c0, W, U, b)
     h_seq, h_last, c_last = lstm(W, U, b, **config)(x, initial_state=[h0, c0])
-    return _np(h_seq), _np(h_last), _np(c_last)
+    return to_numpy(h_seq), to_numpy(h_last), to_numpy(c_last)
 
 
 def run_gru_cell(x_t, h_prev, W, U, b, **config):
     """h_next (N, H) from keras.layers.GRUCell (reset_after=True) for one step."""
     x_t, h_prev, W, U, b = _floats(x_t, h_prev, W, U, b)
     h, _ = gru_cell(W, U, b, **config)(x_t, [h_prev])
-    return _np(h)
+    return to_numpy(h)
 
 
 def run_gru(x, h0, W, U, b, **config):
     """(h_seq (N, T, H), h_last) from keras.layers.GRU started at h0."""
     x, h0, W, U, b = _floats(x, h0, W, U, b)
     h_seq, h_last = gru(W, U, b, **config)(x, initial_state=[h0])
-    return _np(h_seq), _np(h_last)
+    return to_numpy(h_seq), to_numpy(h_last)
 
 
 def run_conv_lstm2d_cell(x_t, h_prev, c_prev, W, U, b, **config):
@@ -234,13 +236,13 @@ def run_conv_lstm2d_cell(x_t, h_prev, c_prev, W, U, b, **config):
     x_t, h_prev, c_prev = _floats(x_t, h_prev, c_prev)
     layer = conv_lstm2d(*_floats(W, U, b), frame_shape=x_t.shape[1:3], **config)
     _, h, c = layer(x_t[:, None], initial_state=[h_prev, c_prev])
-    return _np(h), _np(c)
+    return to_numpy(h), to_numpy(c)
 
 
 def run_dense(h, W, b, **config):
     """Dense applied on the last axis of h (any rank), e.g. (N, T, H) -> (N, T, V)."""
     h, W, b = _floats(h, W, b)
-    return _np(dense(W, b, **config)(h))
+    return to_numpy(dense(W, b, **config)(h))
 
 
 def run_dot_attention(query, keys, values, mask=None, **config):
@@ -249,7 +251,7 @@ def run_dot_attention(query, keys, values, mask=None, **config):
     layer = _keras().layers.Attention(dtype=float_dtype(), **config)
     mask = None if mask is None else np.asarray(mask, bool)
     context, weights = layer([query, values, keys], mask=[None, mask], return_attention_scores=True)
-    return _np(context), _np(weights)
+    return to_numpy(context), to_numpy(weights)
 
 
 def run_additive_attention(query, keys, values, mask, W1, W2, v):
@@ -265,7 +267,7 @@ def run_additive_attention(query, keys, values, mask, W1, W2, v):
     layer.set_weights([v])
     mask = None if mask is None else np.asarray(mask, bool)
     context, weights = layer([q, values, k], mask=[None, mask], return_attention_scores=True)
-    return _np(context), _np(weights)
+    return to_numpy(context), to_numpy(weights)
 
 
 # ----------------------------------------------------------------------------- gradients (automatic differentiation)
@@ -312,7 +314,7 @@ def run_timeseries_windows(series, input_width, horizon, stride=1):
     dataset = keras.utils.timeseries_dataset_from_array(
         series, None, sequence_length=length, sequence_stride=int(stride), batch_size=4096,
         shuffle=False)
-    windows = np.concatenate([_np(batch) for batch in dataset], axis=0)
+    windows = np.concatenate([to_numpy(batch) for batch in dataset], axis=0)
     return windows[:, :input_width], windows[:, input_width:]
 
 
@@ -322,13 +324,13 @@ def run_normalization(train, test):
     keras = _keras()
     layer = keras.layers.Normalization(axis=-1, dtype=float_dtype())
     layer.adapt(np.asarray(train, float_dtype()))
-    return _np(layer(np.asarray(train, float_dtype()))), _np(layer(np.asarray(test, float_dtype())))
+    return to_numpy(layer(np.asarray(train, float_dtype()))), to_numpy(layer(np.asarray(test, float_dtype())))
 
 
 def _mae(a, b):
     metric = _keras().metrics.MeanAbsoluteError(dtype=float_dtype())
     metric.update_state(np.ravel(np.asarray(a, float_dtype())), np.ravel(np.asarray(b, float_dtype())))
-    return float(_np(metric.result()))
+    return float(to_numpy(metric.result()))
 
 
 def run_mase(y_true, y_pred, y_train, season=1):
@@ -348,7 +350,7 @@ def run_rolling_zscore(residuals, window, threshold):
     if T > window:
         past = np.lib.stride_tricks.sliding_window_view(r, window)[:-1]       # (T - window, window)
         mean, std = ops.mean(past, axis=-1), ops.std(past, axis=-1)
-        scores[window:] = _np(ops.abs(r[window:] - mean) / std)
+        scores[window:] = to_numpy(ops.abs(ops.subtract(r[window:], mean)) / std)
     return scores, scores > threshold
 
 
@@ -363,7 +365,7 @@ def run_bidirectional(x, forward_fn, backward_fn, merge_mode):
     layer.build((None, None, D))
     layer.set_weights([*(np.asarray(w, float_dtype()) for w in forward_fn.weights),
                        *(np.asarray(w, float_dtype()) for w in backward_fn.weights)])
-    return np.asarray(layer(np.asarray(x, float_dtype())))
+    return to_numpy(layer(np.asarray(x, float_dtype())))
 
 
 def run_stack(x, layer_fns):
@@ -373,7 +375,7 @@ def run_stack(x, layer_fns):
                              + [fn.keras_layer() for fn in layer_fns])
     for layer, fn in zip(model.layers, layer_fns):
         layer.set_weights([np.asarray(w, float_dtype()) for w in fn.weights])
-    return np.asarray(model(np.asarray(x, float_dtype())))
+    return to_numpy(model(np.asarray(x, float_dtype())))
 
 
 def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
@@ -385,7 +387,7 @@ def run_masked_simple_rnn(x, mask, h0, Wx, Wh, b):
     layer = simple_rnn(*(np.asarray(a, float_dtype()) for a in (Wx, Wh, b)), unroll=True)
     h_seq, h_last = layer(np.asarray(x, float_dtype()), mask=np.asarray(mask, bool),
                           initial_state=[np.asarray(h0, float_dtype())])
-    return np.asarray(h_seq), np.asarray(h_last)
+    return to_numpy(h_seq), to_numpy(h_last)
 
 
 def run_cross_entropy(logits, targets):
@@ -395,7 +397,7 @@ def run_cross_entropy(logits, targets):
     z = np.asarray(logits, float_dtype())
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     targets = np.asarray(targets)
-    loss = _np(loss_fn(targets, z))[()]                # a NumPy scalar, as Keras returns it
+    loss = to_numpy(loss_fn(targets, z))[()]                # a NumPy scalar, as Keras returns it
     (grad,) = autodiff.vjp(lambda z: loss_fn(keras.ops.convert_to_tensor(targets), z), [z], np.ones_like(loss))
     return loss, grad
 
@@ -404,7 +406,7 @@ def run_perplexity(probs, targets):
     """exp(SparseCategoricalCrossentropy) of probs (N, T, V) and integer targets (N, T)."""
     keras = _keras()
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=False)
-    return float(np.exp(loss(np.asarray(targets), np.asarray(probs, float_dtype()))))
+    return float(np.exp(to_numpy(loss(np.asarray(targets), np.asarray(probs, float_dtype())))))
 
 
 def run_shift_right(targets, start_id):
@@ -413,21 +415,21 @@ def run_shift_right(targets, start_id):
     ops = keras.ops
     targets = ops.convert_to_tensor(np.asarray(targets))
     start = ops.full((ops.shape(targets)[0], 1), start_id, dtype=targets.dtype)
-    return np.asarray(ops.concatenate([start, targets[:, :-1]], axis=1))
+    return to_numpy(ops.concatenate([start, targets[:, :-1]], axis=1))
 
 
 def run_masked_loss(targets, probs, mask):
     """SparseCategoricalCrossentropy with the mask as sample weights (mean_with_sample_weight)."""
     keras = _keras()
     loss = keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight", dtype=float_dtype())
-    return np.asarray(loss(np.asarray(targets), np.asarray(probs, float_dtype()),
-                           sample_weight=np.asarray(mask, float_dtype())))
+    return to_numpy(loss(np.asarray(targets), np.asarray(probs, float_dtype()),
+                    sample_weight=np.asarray(mask, float_dtype())))
 
 
 def run_repeat_last(X, horizon):
     """The last step of each window repeated K times (keras.ops.repeat)."""
     keras = _keras()
-    return np.asarray(keras.ops.repeat(np.asarray(X, float_dtype())[:, -1:, :], int(horizon), axis=1))
+    return to_numpy(keras.ops.repeat(np.asarray(X, float_dtype())[:, -1:, :], int(horizon), axis=1))
 
 
 def run_seasonal_take(X, season, horizon):
@@ -435,7 +437,7 @@ def run_seasonal_take(X, season, horizon):
     keras = _keras()
     X = np.asarray(X, float_dtype())
     idx = X.shape[1] - int(season) + np.arange(int(horizon)) % int(season)
-    return np.asarray(keras.ops.take(X, idx, axis=1))
+    return to_numpy(keras.ops.take(X, idx, axis=1))
 
 
 def run_dense_softmax(h_seq, Wy, by):
@@ -457,8 +459,8 @@ def run_one_to_many(x0, h0, Wx, Wh, b, Wy, by, T):
     x, h = _floats(x0, h0)
     probs = []
     for _ in range(int(T)):
-        h = _np(cell(x, [h])[0])
-        x = _np(out(h))
+        h = to_numpy(cell(x, [h])[0])
+        x = to_numpy(out(h))
         probs.append(x)
     return np.stack(probs, axis=1)
 
@@ -521,7 +523,7 @@ def run_clip_by_global_norm(grads, max_norm):
         return keras_clip_by_global_norm(grads, max_norm)
     tf, _ = import_tf()
     clipped, norm = tf.clip_by_global_norm([tf.constant(np.asarray(g, np.float64)) for g in grads], max_norm)
-    return [_np(c) for c in clipped], _np(norm)
+    return [to_numpy(c) for c in clipped], to_numpy(norm)
 
 
 def keras_clip_by_global_norm(grads, max_norm):
@@ -530,8 +532,8 @@ def keras_clip_by_global_norm(grads, max_norm):
     clip_by_global_norm); on every backend."""
     from keras.src.optimizers import base_optimizer
     tensors = [_keras().ops.convert_to_tensor(g) for g in _floats(*grads)]
-    return ([_np(c) for c in base_optimizer.clip_by_global_norm(tensors, max_norm)],
-            _np(base_optimizer.global_norm(tensors)))
+    return ([to_numpy(c) for c in base_optimizer.clip_by_global_norm(tensors, max_norm)],
+            to_numpy(base_optimizer.global_norm(tensors)))
 
 
 def run_clip_by_value(grads, limit):
@@ -540,14 +542,14 @@ def run_clip_by_value(grads, limit):
     if _keras().backend.backend() != "tensorflow":
         return keras_clip_by_value(grads, limit)
     tf, _ = import_tf()
-    return [_np(tf.clip_by_value(tf.constant(np.asarray(g, np.float64)), -float(limit), float(limit)))
+    return [to_numpy(tf.clip_by_value(tf.constant(np.asarray(g, np.float64)), -float(limit), float(limit)))
             for g in grads]
 
 
 def keras_clip_by_value(grads, limit):
     """[each array clipped to [-limit, limit]] in float_dtype() by keras.ops.clip; on every backend."""
     clip = _keras().ops.clip
-    return [_np(clip(g, -float(limit), float(limit))) for g in _floats(*grads)]
+    return [to_numpy(clip(g, -float(limit), float(limit))) for g in _floats(*grads)]
 
 
 def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine, Wy, by):

@@ -82,31 +82,49 @@ def import_keras():
 
 
 def seed_everything(seed=0):
-    """Seed Python, NumPy, TensorFlow and Keras so that training runs repeat."""
+    """Seed Python, NumPy, and Keras and its backend so that training runs repeat."""
     import numpy as np
     random.seed(seed)
     np.random.seed(seed)
-    _, keras = import_tf()
+    keras = import_keras()
     keras.utils.set_random_seed(seed)
 
 
+def gpu_names(keras=None):
+    """The names of the GPUs Keras's backend computes on ([] on a CPU-only machine)."""
+    keras = keras or import_keras()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        try:
+            return [d.device_kind for d in jax.devices("gpu")]
+        except RuntimeError:        # no GPU platform in this jaxlib
+            return []
+    if backend == "torch":
+        import torch
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    tf, _ = import_tf()
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            names.append(tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name))
+        except Exception:  # details are best effort only
+            names.append(gpu.name)
+    return names
+
+
 def device_report():
-    """One line naming the versions, the device TensorFlow computes on, and the mode."""
-    tf, keras = import_tf()
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = []
-        for gpu in gpus:
-            try:
-                names.append(tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name))
-            except Exception:  # details are best effort only
-                names.append(gpu.name)
-        device = "GPU: " + ", ".join(names)
-    else:
-        device = f"CPU ({os.cpu_count()} cores, {platform.machine()})"
+    """One line naming the versions, the backend and device Keras computes on, and the mode."""
+    keras = import_keras()
+    backend = keras.backend.backend()
+    version = sys.modules[backend].__version__      # the backend's module is named after it
+    gpus = gpu_names(keras)
+    device = "GPU: " + ", ".join(gpus) if gpus else f"CPU ({os.cpu_count()} cores, {platform.machine()})"
     mode = "fast (grading: training shrunk)" if is_fast() else "full"
-    return (f"rnnkit {rnnkit.__version__} | Python {sys.version.split()[0]} | TensorFlow {tf.__version__}"
-            f" | Keras {keras.__version__} | device {device} | mode {mode}")
+    name = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[backend]
+    backend_note = "" if backend == "tensorflow" else f" (backend {backend})"
+    return (f"rnnkit {rnnkit.__version__} | Python {sys.version.split()[0]} | {name} {version}"
+            f" | Keras {keras.__version__}{backend_note} | device {device} | mode {mode}")
 
 
 def draw_no_figures():

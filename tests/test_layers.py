@@ -24,6 +24,7 @@ BELOW = {
     "pipeline": {"student", "base", "keys", "isolation", "verify", "reports"},
     "cli": {"student", "base", "keys", "intake", "release", "reports", "pipeline"},
     "bench": {"student", "base", "keys", "release", "cli"},
+    "gpu_check": {"student", "base", "keys", "verify"},
 }
 
 

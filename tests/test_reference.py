@@ -102,7 +102,7 @@ def build(builder, *weights, dtype, **kwargs):
 
 
 def check(actual, expected, tol, dtype):
-    actual = np.asarray(actual)
+    actual = R.to_numpy(actual)
     assert actual.dtype == npdtype(dtype)
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, rtol=0, atol=tol)
@@ -157,7 +157,7 @@ def test_dense(activation, dtype, tol, lead):
     expected = np_dense(*f64(h, W, b), activation)
     check(layer(h), expected, tol, dtype)
     if activation == "softmax":
-        np.testing.assert_allclose(np.asarray(layer(h)).sum(axis=-1), 1.0, atol=tol)
+        np.testing.assert_allclose(R.to_numpy(layer(h)).sum(axis=-1), 1.0, atol=tol)
 
 
 # ----------------------------------------------------------------------------- LSTM and GRU
@@ -245,8 +245,8 @@ def test_bidirectional_simple_rnn(merge_mode, N, T, D, H, dtype, tol):
     if merge_mode == "concat":
         # Backward half == forward(x[:, ::-1])[:, ::-1] with a plain forward SimpleRNN.
         plain = build(R.simple_rnn, *bwd, return_state=False, dtype=dtype)
-        np.testing.assert_allclose(np.asarray(out)[..., H:],
-                                   np.asarray(plain(x[:, ::-1]))[:, ::-1], rtol=0, atol=tol)
+        np.testing.assert_allclose(R.to_numpy(out)[..., H:],
+                                   R.to_numpy(plain(x[:, ::-1]))[:, ::-1], rtol=0, atol=tol)
 
 
 # ----------------------------------------------------------------------------- runners

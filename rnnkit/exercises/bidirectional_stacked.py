@@ -42,7 +42,7 @@ class RNNFunction:
     def _run(self, x):
         if self._layer is None:
             self._layer = self.keras_layer(unroll=True)     # faster for these short sequences
-        return np.asarray(self._layer(x))
+        return ref.to_numpy(self._layer(x))
 
     def keras_layer(self, dtype=None, **config):
         """The same layer in Keras (return_sequences=True), built and holding the weights."""

@@ -45,7 +45,7 @@ class Objective:
             # float64 on every backend: finite differences of a float32 function are noise.
             self._layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False, unroll=True,
                                          dtype="float64", activation=ref.float64_unary("tanh"))
-        h_seq = np.asarray(self._layer(x, initial_state=[p["h0"]]))
+        h_seq = ref.to_numpy(self._layer(x, initial_state=[p["h0"]]))
         return float(np.sum(p["w"] * h_seq))
 
     def __repr__(self):

@@ -90,7 +90,8 @@ def _model_layers(model):
 
 
 def _probs(model, images, tokens):
-    return np.asarray(model([images, tokens], training=False), dtype=np.float64)
+    ops = import_keras().ops        # convert_to_numpy: on PyTorch, detached from autograd
+    return np.asarray(ops.convert_to_numpy(model([images, tokens], training=False)), dtype=np.float64)
 
 
 CAPTIONER_MISTAKES = [

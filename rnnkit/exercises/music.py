@@ -14,7 +14,7 @@
 """
 import numpy as np
 
-from rnnkit.reference import float_dtype
+from rnnkit.reference import float_dtype, to_numpy
 from rnnkit.registry import Mistake, Problem
 from rnnkit.runtime import import_keras
 
@@ -74,8 +74,8 @@ class LSTMStep:
             state = [np.zeros((1, self.H)), np.zeros((1, self.H))]
         self.calls += 1
         h, new_state = cell(E[int(token)][None, :], [np.asarray(s, np.float64) for s in state])
-        logits = np.array(dense(h), dtype=np.float64)[0]
-        return logits, [np.array(s, dtype=np.float64) for s in new_state]
+        logits = np.array(to_numpy(dense(h)), dtype=np.float64)[0]
+        return logits, [np.array(to_numpy(s), dtype=np.float64) for s in new_state]
 
     def __repr__(self):
         return f"<{self.name}: an LSTM language model over {self.V} tokens, {self.H} units>"

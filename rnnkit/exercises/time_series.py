@@ -5,7 +5,7 @@
 """
 import numpy as np
 
-from rnnkit.reference import float_dtype
+from rnnkit.reference import float_dtype, to_numpy
 from rnnkit.runtime import import_keras
 
 
@@ -49,7 +49,7 @@ class WindowModel:
         if self._layers is None:
             self._build()
         gru, dense = self._layers
-        return np.array(dense(gru(window)), dtype=np.float64)
+        return np.array(to_numpy(dense(gru(window))), dtype=np.float64)
 
     def __repr__(self):
         return f"<{self.name}: a GRU forecaster of {self.D} feature(s), {self.H} units>"

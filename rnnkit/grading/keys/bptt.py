@@ -241,13 +241,13 @@ def _keras_objective(f):
     p = f.params
     tanh, sin = ref.float64_unary("tanh"), ref.float64_unary("sin")
     if f.kind == "tanh layer":
-        return lambda x: ops.sum(p["w"] * tanh(ops.matmul(x, p["A"])))
+        return lambda x: ops.sum(ops.multiply(p["w"], tanh(ops.matmul(x, p["A"]))))
     if f.kind == "rnn":
         layer = ref.simple_rnn(p["Wx"], p["Wh"], p["b"], return_state=False, dtype="float64",
                                activation=ref.float64_unary("tanh"), unroll=True)
         h0 = np.asarray(p["h0"], np.float64)
-        return lambda x: ops.sum(p["w"] * layer(x, initial_state=[ops.convert_to_tensor(h0)]))
-    return lambda x: ops.sum(sin(p["c"] * x) * x ** 2)
+        return lambda x: ops.sum(ops.multiply(p["w"], layer(x, initial_state=[ops.convert_to_tensor(h0)])))
+    return lambda x: ops.sum(sin(ops.multiply(p["c"], x)) * x ** 2)
 
 
 def _numeric_inputs(rng, case):

@@ -102,8 +102,8 @@ def _decode(x0, h0, Wx, Wh, b, Wy, by, T, feed_back=True, reset_state=False, fir
     probs = []
     for _ in range(int(T)):
         h_new, _ = cell(x, [np.asarray(h0, np.float64) if reset_state else h])
-        h = np.asarray(h_new)
-        y = np.asarray(out(h))
+        h = ref.to_numpy(h_new)
+        y = ref.to_numpy(out(h))
         probs.append(y)
         x = y if feed_back else x
     return np.stack(probs, axis=1)

@@ -35,7 +35,7 @@ PRELOAD = ("numpy", "tensorflow", "keras", "rnnkit.runtime", "rnnkit.checks", "r
            "rnnkit.grading.isolation.processes")
 
 
-def _defines_only(source):
+def defines_only(source):
     """True for a cell that only imports, defines functions or classes and sets constants.
 
     Such cells (a helper the notebook gives, constants) are what graded functions may use; cells
@@ -68,7 +68,7 @@ def _code_cells(nb):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
             continue          # test cells: the verdict is reached outside
-        if meta.get("solution") or meta.get("grade_id") == "setup" or _defines_only(cell.source):
+        if meta.get("solution") or meta.get("grade_id") == "setup" or defines_only(cell.source):
             cells.append(cell.source)
     return cells
 
