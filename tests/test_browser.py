@@ -345,6 +345,23 @@ pitches, durations = np.array([60, 64, 67, -1, 72]), np.array([1.0, 1.0, 1.0, 0.
 Audio(melody_to_audio(pitches, durations, 8000, 120), rate=8000)"""
 
 
+def _run_all_until_a_cell_starts(page, tries=3, wait_ms=30_000):
+    """Run > Run All Cells, and again when no cell has started ("[*]" or "[1]") within wait_ms:
+    on a loaded machine a click can land before JupyterLab has wired the notebook to the menu,
+    and is lost. Running these cells twice changes nothing."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]"))
+    for _ in range(tries):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            started.first.wait_for(timeout=wait_ms)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")           # close the menu, if it stayed open
+    raise AssertionError(f"Run All Cells started no cell in {tries} tries")
+
+
 def test_a_melody_plays_in_the_page(lab, chromium):
     """Notebook 09's synthesizer (the solution's melody_to_audio), played by IPython's Audio: the
     page shows an audio player whose WAV, embedded in the notebook, the browser decodes offline
@@ -371,8 +388,8 @@ def test_a_melody_plays_in_the_page(lab, chromium):
             page.goto(f"{lab['base']}/lab/tree/melody.ipynb?token={lab['token']}")
             page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
                 timeout=KERNEL_START_S * 1000)
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            page.locator(".jp-NotebookPanel-toolbar .validate-button").wait_for()   # the page fully loaded
+            _run_all_until_a_cell_starts(page)
             player = page.locator(".jp-OutputArea-output audio")
             player.wait_for(timeout=RUN_S * 1000)
             src = player.locator("source").first.get_attribute("src") or player.get_attribute("src") or ""

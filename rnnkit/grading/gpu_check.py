@@ -12,9 +12,9 @@ TensorFlow is the case it is written for). Each row is one exercise:
     solution    the solution notebook's function checked on the GPU: visible and hidden cases
     seconds     both together
 
-A reference that needs a library this machine lacks (music21; TensorFlow for the mistake-free
-references that are TensorFlow's on TensorFlow only) is reported as skipped, with the library's
-name. Without a GPU the same run compares the CPU with itself: a dry run of the script. The exit
+A reference that needs a library this machine lacks (music21 for notebook 09's; TensorFlow for
+make_windows, whose Keras reference builds a tf.data pipeline) is reported as skipped, with the
+library's name. Without a GPU the same run compares the CPU with itself: a dry run of the script. The exit
 status is 1 when a reference differs or a solution fails.
 """
 import argparse
