@@ -35,14 +35,17 @@ def download_flags(wheel):
     None for a pure-Python wheel ("py3-none-any"); for a platform-specific one, its tags:
     "statsmodels-0.14.6-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl" gives
     --only-binary=:all: --implementation cp --python-version 311 --abi cp311 and one --platform
-    per platform tag.
+    per platform tag. A wheel for any Python 3 but one platform ("espeakng_loader-0.2.4-py3-none-
+    manylinux_2_17_x86_64.manylinux2014_x86_64.whl": a library called through ctypes) gets the
+    platform tags alone (pip reads "--python-version 3" as Python 3.0, which it excludes).
     """
     python, abi, platforms = wheel[: -len(".whl")].split("-")[-3:]
     if platforms == "any":
         return []
     python = python.split(".")[0]
-    flags = ["--only-binary=:all:", "--implementation", python[:2], "--python-version", python[2:],
-             "--abi", abi.split(".")[0]]
+    flags = ["--only-binary=:all:"]
+    if not python.startswith("py"):
+        flags += ["--implementation", python[:2], "--python-version", python[2:], "--abi", abi.split(".")[0]]
     for platform in platforms.split("."):
         flags += ["--platform", platform]
     return flags
