@@ -561,3 +561,33 @@ def run_attention_decoder_step(y_prev, h_prev, enc_seq, enc_mask, cell, combine,
     context, weights = run_dot_attention(h_next[:, None, :], enc_seq, enc_seq, enc_mask)
     h_att = run_dense(np.concatenate([context[:, 0], h_next], axis=-1), *combine, activation="tanh")
     return run_dense(h_att, Wy, by, activation="softmax"), h_next, weights[:, 0]
+
+
+# ----------------------------------------------------------------------------- CTC (notebook 10)
+def run_ctc_loss(labels, logits, label_length, logit_length, blank=0):
+    """loss (N,): -log p(labels | logits) of each example, from keras.ops.ctc_loss (no reduction;
+    the blank is its mask_index). Keras computes it in float32 whatever the inputs' dtype.
+
+    Args:
+        labels: int (N, L), each row's first label_length[n] entries (padding is never read);
+        logits: float (N, T, V), unnormalised scores (Keras applies the log-softmax);
+        label_length, logit_length: int (N,): the labels and frames that count;
+        blank: int, the blank's index in 0..V-1.
+    """
+    ops = _keras().ops
+    return to_numpy(ops.ctc_loss(np.asarray(labels, "int32"), np.asarray(logits, "float32"),
+                                 np.asarray(label_length, "int32"), np.asarray(logit_length, "int32"),
+                                 mask_index=int(blank)))
+
+
+def run_ctc_decode(logits, lengths, blank=0, beam_width=None):
+    """(labels (N, T) int, -1 after each sequence's end; score (N,)) from keras.ops.ctc_decode:
+    greedy (the best frame by frame, repeats merged, blanks dropped; its score is minus the sum
+    of each frame's largest *logit*), or, with beam_width, the best path of its beam search (its
+    score is that path's log-probability)."""
+    ops = _keras().ops
+    strategy = "greedy" if beam_width is None else "beam_search"
+    extra = {} if beam_width is None else {"beam_width": int(beam_width), "top_paths": 1}
+    decoded, score = ops.ctc_decode(np.asarray(logits, "float32"), np.asarray(lengths, "int32"),
+                                    strategy=strategy, mask_index=int(blank), **extra)
+    return to_numpy(decoded)[0].astype(np.int64), to_numpy(score)[:, 0]

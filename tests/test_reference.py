@@ -5,6 +5,8 @@ to 1e-5 when built in float32 and to 1e-10 when built with the builders' default
 TensorFlow; on JAX and PyTorch the default is float32 and the tolerances are float32's).
 Shapes follow the kit's notation: x (N, T, D), h (N, H), logits (..., V).
 """
+import collections
+
 import numpy as np
 import pytest
 
@@ -447,3 +449,110 @@ def test_keras_clipping_equals_tensorflows(max_norm):
             np.testing.assert_array_equal(c, w.numpy())
         for c, g in zip(R.keras_clip_by_value(grads, max_norm / 2), grads):
             np.testing.assert_array_equal(c, tf.clip_by_value(g, -max_norm / 2, max_norm / 2).numpy())
+
+
+# ----------------------------------------------------------------------------- CTC
+def np_log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def np_collapse(path, blank):
+    """Merge repeats, then drop blanks: (1, 1, 0, 1, 2, 2) -> (1, 1, 2) with blank 0."""
+    merged = [p for k, p in enumerate(path) if k == 0 or p != path[k - 1]]
+    return tuple(int(p) for p in merged if p != blank)
+
+
+def np_ctc_loss(label, logits, blank):
+    """-log p(label | logits) for one example by the forward (alpha) recursion in log space over
+    the label with blanks around every symbol (2L + 1 states). logits (T, V), label (L,)."""
+    logp = np_log_softmax(np.asarray(logits, np.float64))
+    ext = [blank]
+    for c in label:
+        ext += [int(c), blank]
+    S, T = len(ext), len(logp)
+    alpha = np.full((T, S), -np.inf)
+    alpha[0, 0] = logp[0, ext[0]]
+    if S > 1:
+        alpha[0, 1] = logp[0, ext[1]]
+    for t in range(1, T):
+        for s in range(S):
+            terms = [alpha[t - 1, s]]
+            if s >= 1:
+                terms.append(alpha[t - 1, s - 1])
+            if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
+                terms.append(alpha[t - 1, s - 2])
+            alpha[t, s] = np.logaddexp.reduce(terms) + logp[t, ext[s]]
+    return -np.logaddexp.reduce(alpha[T - 1, max(S - 2, 0):])
+
+
+def brute_force_ctc_loss(label, logits, blank):
+    """-log of the summed probability of every path that collapses to `label` (V**T paths)."""
+    import itertools
+    logp = np_log_softmax(np.asarray(logits, np.float64))
+    T, V = logp.shape
+    total = [sum(logp[t, p] for t, p in enumerate(path)) for path in itertools.product(range(V), repeat=T)
+             if np_collapse(path, blank) == tuple(label)]
+    return -np.logaddexp.reduce(total)
+
+
+def _ctc_case(rng, N=3, T=7, V=5, L=3, blank=0):
+    logits = rng.normal(0, 2, size=(N, T, V))
+    symbols = [v for v in range(V) if v != blank]
+    labels = rng.choice(symbols, size=(N, L))
+    labels[0, 1] = labels[0, 0]                         # a repeated label needs a blank between
+    label_length = np.array([L, L - 1, 1][:N])
+    logit_length = np.array([T, T - 1, T - 3][:N])
+    return labels, logits, label_length, logit_length
+
+
+def test_numpy_ctc_loss_equals_the_sum_over_every_path():
+    """The oracle itself, against brute force on tiny cases: repeats, a blank not at 0."""
+    rng = np.random.default_rng(20)
+    for label, blank in (((1, 1), 0), ((2, 0, 2), 3), ((1,), 0), ((1, 2, 1), 0)):
+        logits = rng.normal(0, 1.5, size=(5, 4))
+        assert np_ctc_loss(label, logits, blank) == pytest.approx(brute_force_ctc_loss(label, logits, blank), rel=1e-12)
+
+
+@pytest.mark.parametrize("blank", [0, 4])
+def test_ctc_loss_is_the_forward_recursion(blank):
+    """keras.ops.ctc_loss: -log p per example (no reduction), the blank at mask_index, only
+    label_length labels and logit_length frames read; float32 even for float64 inputs."""
+    labels, logits, label_length, logit_length = _ctc_case(np.random.default_rng(21), blank=blank)
+    got = R.run_ctc_loss(labels, logits, label_length, logit_length, blank=blank)
+    assert got.shape == (3,) and got.dtype == np.float32
+    want = [np_ctc_loss(labels[n, :label_length[n]], logits[n, :logit_length[n]], blank) for n in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    padded = labels.copy()
+    padded[1, label_length[1]:] = -7                     # padding is never read
+    np.testing.assert_array_equal(R.run_ctc_loss(padded, logits, label_length, logit_length, blank=blank), got)
+
+
+def test_greedy_ctc_decode_takes_each_frames_best_and_collapses():
+    labels, logits, _, lengths = _ctc_case(np.random.default_rng(22))
+    logits[0, 2:4] = 0.0
+    logits[0, 2:4, 1] = 9.0                              # the same symbol twice in a row: merged
+    decoded, score = R.run_ctc_decode(logits, lengths)
+    T = logits.shape[1]
+    assert decoded.shape == (3, T)
+    for n in range(3):
+        want = np_collapse(logits[n, :lengths[n]].argmax(-1), 0)
+        assert tuple(decoded[n, :len(want)]) == want and np.all(decoded[n, len(want):] == -1)
+        # Keras's greedy score: minus the sum of each frame's largest logit (not a log-probability)
+        assert score[n] == pytest.approx(-logits[n, :lengths[n]].max(-1).sum(), rel=1e-5)
+
+
+def test_beam_search_ctc_decode_finds_the_most_probable_labelling_of_a_tiny_case():
+    """With a beam wider than every prefix, the best labelling by total probability (every path
+    that collapses to it), found here by enumerating all paths."""
+    import itertools
+    rng = np.random.default_rng(23)
+    logits = rng.normal(0, 1.5, size=(1, 4, 3))
+    logp = np_log_softmax(logits[0])
+    totals = collections.defaultdict(list)
+    for path in itertools.product(range(3), repeat=4):
+        totals[np_collapse(path, 0)].append(sum(logp[t, p] for t, p in enumerate(path)))
+    best = max(totals, key=lambda k: np.logaddexp.reduce(totals[k]))
+    decoded, score = R.run_ctc_decode(logits, [4], beam_width=32)
+    assert tuple(decoded[0, :len(best)]) == best and np.all(decoded[0, len(best):] == -1)
+    assert score[0] == pytest.approx(np.logaddexp.reduce(totals[best]), rel=1e-4)
