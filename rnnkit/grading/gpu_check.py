@@ -28,17 +28,11 @@ import time
 import numpy as np
 
 from rnnkit import checks, runtime
-from rnnkit.grading import keys
+from rnnkit.grading import keys, workspace
 from rnnkit.grading.verify import verifier
 
 # Built by training a model (seconds each, nothing numeric to compare between devices).
 NOT_NUMERIC = ("build_captioner",)
-
-
-def assignments(solutions):
-    """The notebooks of a solutions/ folder: its folders holding a notebook of the same name."""
-    return sorted(d for d in os.listdir(solutions)
-                  if os.path.isfile(os.path.join(solutions, d, f"{d}.ipynb")))
 
 
 def solution_functions(solutions, notebook, keras):
@@ -131,7 +125,7 @@ def run(solutions, only=(), out=sys.stdout):
     print(header, file=out)
     print("-" * len(header), file=out)
     ok, start = True, time.perf_counter()
-    for notebook in assignments(solutions):
+    for notebook in workspace.assignments(solutions):
         exercises = [e for e in keys.for_notebook(notebook) if not only or e.name in only]
         if not exercises:
             continue
@@ -162,7 +156,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not os.path.isdir(args.solutions):
         parser.error(f"no solutions folder at {os.path.abspath(args.solutions)}: run from the kit's root")
-    unknown = set(args.only) - {e.name for n in assignments(args.solutions) for e in keys.for_notebook(n)}
+    unknown = set(args.only) - {e.name for n in workspace.assignments(args.solutions) for e in keys.for_notebook(n)}
     if unknown:
         parser.error(f"no exercise named {', '.join(sorted(unknown))}")
     return 0 if run(args.solutions, args.only) else 1

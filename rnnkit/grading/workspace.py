@@ -11,10 +11,11 @@ SOLUTIONS = os.path.join(PROJECT, "solutions")
 COURSE = os.path.join(PROJECT, "course")
 
 
-def assignments():
-    """Assignment names: the folders of solutions/ holding a notebook of the same name."""
-    return sorted(d for d in os.listdir(SOLUTIONS)
-                  if os.path.isfile(os.path.join(SOLUTIONS, d, f"{d}.ipynb")))
+def assignments(solutions=SOLUTIONS):
+    """Assignment names: the folders of solutions/ (or of another such folder) holding a notebook
+    of the same name."""
+    return sorted(d for d in os.listdir(solutions)
+                  if os.path.isfile(os.path.join(solutions, d, f"{d}.ipynb")))
 
 
 def put_venv_on_path():
